@@ -1,0 +1,173 @@
+"""``check``: everything that must hold before a release goes to students.
+
+1. ``notebooks/`` is exactly what ``build`` generates from ``solutions/`` (byte for byte);
+2. ``notebooks/`` leaks nothing (no solution or hidden-test markers, no ``.py`` files);
+3. each paired jupytext file ``solutions/NN/NN.py`` says the same as its notebook;
+4. graded through ``grade``, each solution notebook gets full marks with status ``ok`` and the
+   blank release gets zero on every test cell;
+5. each notebook's mutant catalogue is complete and every mutant is caught.
+"""
+
+from __future__ import annotations
+
+import filecmp
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from autograder.build import build
+from autograder.course import Course
+from autograder.grade import grade
+from autograder.mutants import run_catalogue
+
+LEAK_MARKERS = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS",
+                "BEGIN MARK SCHEME", "END MARK SCHEME")
+
+
+@dataclass
+class CheckResult:
+    """One named check: passed or not, and what was found."""
+
+    name: str
+    ok: bool
+    detail: str = ""
+
+    def format(self) -> str:
+        mark = "PASS" if self.ok else "FAIL"
+        return f"[{mark}] {self.name}" + (f"\n{self.detail}" if self.detail else "")
+
+
+def _tree_files(root: Path) -> dict[str, Path]:
+    return {
+        str(p.relative_to(root)): p
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and ".ipynb_checkpoints" not in p.parts
+    }
+
+
+def check_sync(course: Course, assignments: list[str]) -> CheckResult:
+    """The committed release equals a fresh build into a temporary folder, byte for byte."""
+    with tempfile.TemporaryDirectory(prefix="autograder-sync-") as tmp:
+        fresh = Path(tmp)
+        build(course, assignments, dest=fresh)
+        problems = []
+        for a in assignments:
+            want, have = _tree_files(fresh / a), _tree_files(course.notebooks / a)
+            for name in sorted(set(want) | set(have)):
+                if name not in have:
+                    problems.append(f"  notebooks/{a}/{name} is missing")
+                elif name not in want:
+                    problems.append(f"  notebooks/{a}/{name} is not generated from solutions/")
+                elif not filecmp.cmp(want[name], have[name], shallow=False):
+                    problems.append(f"  notebooks/{a}/{name} differs from a fresh build")
+    if problems:
+        problems.append("  run `python -m autograder build` and commit notebooks/")
+    return CheckResult("release in sync with solutions/", not problems, "\n".join(problems))
+
+
+def check_leaks(course: Course) -> CheckResult:
+    """No solution, hidden test, mark scheme or Python file in ``notebooks/``."""
+    problems = []
+    for path in sorted(course.notebooks.rglob("*")) if course.notebooks.is_dir() else []:
+        if not path.is_file():
+            continue
+        rel = path.relative_to(course.root)
+        if path.suffix == ".py" or path.name.startswith("mutants"):
+            problems.append(f"  {rel}: instructor file in the release")
+            continue
+        text = path.read_text(errors="replace")
+        for marker in LEAK_MARKERS:
+            if marker in text:
+                problems.append(f"  {rel}: contains {marker!r}")
+    return CheckResult("release leaks nothing", not problems, "\n".join(problems))
+
+
+def check_pairs(course: Course, assignments: list[str]) -> CheckResult:
+    """Each ``solutions/NN/NN.py`` (jupytext percent) has the same cells as ``NN.ipynb``."""
+    import jupytext
+    import nbformat
+
+    def cells(nb) -> list[tuple]:
+        return [
+            (
+                c.cell_type,
+                c.source.strip(),
+                c.metadata.get("nbgrader"),
+                tuple(c.metadata.get("tags", [])),
+            )
+            for c in nb.cells
+        ]
+
+    problems = []
+    for a in assignments:
+        py = course.solutions / a / f"{a}.py"
+        if not py.is_file():
+            continue
+        paired = jupytext.read(py)
+        ipynb = nbformat.read(str(course.source_notebook(a)), as_version=4)
+        if cells(paired) != cells(ipynb):
+            problems.append(
+                f"  {py.relative_to(course.root)} and {a}.ipynb differ: "
+                f"run `jupytext --sync {py.relative_to(course.root)}`"
+            )
+    return CheckResult("jupytext pairs in sync", not problems, "\n".join(problems))
+
+
+def check_grading(course: Course, assignments: list[str], workers: int = 2) -> CheckResult:
+    """Solutions get full marks (status ok); the blank release gets zero on every test cell."""
+    problems = []
+    with tempfile.TemporaryDirectory(prefix="autograder-check-") as tmp:
+        subs = Path(tmp) / "submissions"
+        for a in assignments:
+            for student, nb in (("solution", course.source_notebook(a)),
+                                ("blank", course.release_notebook(a))):
+                if not nb.is_file():
+                    problems.append(f"  {nb.relative_to(course.root)} does not exist")
+                    continue
+                (subs / student / a).mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(nb, subs / student / a / f"{a}.ipynb")
+        if problems:
+            return CheckResult("solutions full marks, blank release zero", False, "\n".join(problems))
+        results = grade(course, subs, Path(tmp) / "out", assignments=assignments, workers=workers)
+    lines = []
+    for r in results:
+        a, who = r["assignment"], r["student_id"]
+        lines.append(f"  {who:<8} {a:<28} {r['score']:g}/{r['max_score']:g}  {r['status']}"
+                     f"  ({r['seconds']:.1f} s)")
+        if r["status"] != "ok":
+            problems.append(f"  {who} {a}: status {r['status']!r}")
+        if who == "solution":
+            lost = [c["grade_id"] for c in r["cells"] if c["score"] < c["max_score"]]
+            if lost or r["max_score"] <= 0:
+                problems.append(f"  solution {a} loses points on {lost or 'everything'}")
+        else:
+            scored = [c["grade_id"] for c in r["cells"] if c["score"] > 0]
+            if scored:
+                problems.append(f"  blank {a} scores on {scored}")
+    return CheckResult(
+        "solutions full marks, blank release zero", not problems, "\n".join(lines + problems)
+    )
+
+
+def check_mutants(course: Course, assignments: list[str]) -> CheckResult:
+    """Every notebook has a complete mutant catalogue and every mutant is caught."""
+    reports = [run_catalogue(course, a) for a in assignments]
+    detail = "\n".join(r.format() for r in reports)
+    return CheckResult("every mutant caught", all(r.ok for r in reports), detail)
+
+
+def run_checks(
+    course: Course, assignments: list[str] | None = None, *, mutants: bool = True, workers: int = 2
+) -> list[CheckResult]:
+    """All checks, in order, for ``assignments`` (default all)."""
+    selected = course.resolve_assignments(assignments)
+    results = [
+        check_sync(course, selected),
+        check_leaks(course),
+        check_pairs(course, selected),
+        check_grading(course, selected, workers=workers),
+    ]
+    if mutants:
+        results.append(check_mutants(course, selected))
+    return results

@@ -1,0 +1,346 @@
+"""``grade``: auto-grade a batch of submissions into ``grades.csv`` and ``cells.csv``.
+
+Layout of a batch: ``SUBMISSIONS/<student_id>/<NN_name>/<NN_name>.ipynb``, or a zip file holding
+that layout (an LMS export, optionally under one top-level folder).
+
+State lives in a workspace (``OUT/workspace`` by default), never in ``solutions/`` or
+``notebooks/``::
+
+    workspace/source/<a>/          the instructor's notebooks (hidden tests included)
+    workspace/gradebook.db         template gradebook written by generate_assignment
+    workspace/source.sha256        fingerprint of the sources: results of other sources are stale
+    workspace/results/<s>/<a>.json one result per graded submission (written atomically)
+    workspace/autograded/<s>/<a>/  the executed notebooks, for feedback
+
+Each submission is graded by a job in its own process (``autograder.job``); a job that crashes,
+hangs or meets a broken notebook produces a result with a ``status`` saying so, and the batch
+goes on. Results already present for the same submission bytes and the same sources are reused,
+so a rerun after a crash continues where the batch stopped, and regrading gives identical CSVs.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import zipfile
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from autograder.build import generate
+from autograder.course import ASSIGNMENT_RE, CELL_TIMEOUT_S, Course, CourseError
+from autograder.job import RESULT_VERSION, sha256_file, write_json_atomic
+
+GRADES_COLUMNS = ["student_id", "assignment", "score", "max_score", "status"]
+CELLS_COLUMNS = ["student_id", "assignment", "grade_id", "score", "max_score"]
+SAFE_ID_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-@+")
+# Wall-clock limit for a whole job process, on top of nbgrader's per-cell limit.
+JOB_TIMEOUT_S = 30 * 60
+
+
+@dataclass(frozen=True)
+class Submission:
+    """One notebook to grade (``path`` None when the student did not hand it in)."""
+
+    student_id: str
+    assignment: str
+    path: Path | None
+
+
+def is_safe_id(name: str) -> bool:
+    """A student id that is safe as a folder name and a CSV value."""
+    return bool(name) and name not in (".", "..") and set(name) <= SAFE_ID_CHARS
+
+
+def _fingerprint(workspace: Path, assignments: list[str]) -> str:
+    digest = hashlib.sha256()
+    import nbgrader
+
+    digest.update(nbgrader.__version__.encode())
+    for a in sorted(assignments):
+        for path in sorted((workspace / "source" / a).rglob("*")):
+            if path.is_file():
+                digest.update(str(path.relative_to(workspace / "source")).encode())
+                digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def prepare_workspace(course: Course, workspace: Path, assignments: list[str]) -> str:
+    """Copy the sources into ``workspace`` and build its template gradebook.
+
+    Returns:
+        The fingerprint of the sources (stored in ``workspace/source.sha256``).
+    """
+    workspace.mkdir(parents=True, exist_ok=True)
+    for a in assignments:
+        target = workspace / "source" / a
+        if target.exists():
+            shutil.rmtree(target)
+        shutil.copytree(
+            course.solutions / a,
+            target,
+            ignore=shutil.ignore_patterns("*.py", ".ipynb_checkpoints", "__pycache__", "mutants*"),
+        )
+    fingerprint = _fingerprint(workspace, assignments)
+    stamp = workspace / "source.sha256"
+    db = workspace / "gradebook.db"
+    if stamp.is_file() and stamp.read_text().strip() == fingerprint and db.is_file():
+        return fingerprint
+    if db.exists():
+        db.unlink()
+    for a in assignments:
+        generate(workspace, "source", "release", a, db_path=db)
+    stamp.write_text(fingerprint + "\n")
+    return fingerprint
+
+
+def extract_zip(zip_path: Path, dest: Path) -> Path:
+    """Extract an LMS zip into ``dest`` and return the folder holding the student folders.
+
+    Raises:
+        CourseError: for entries with absolute paths, ``..`` components, or links.
+    """
+    with zipfile.ZipFile(zip_path) as zf:
+        for info in zf.infolist():
+            name = info.filename
+            parts = PurePosixPath(name.replace("\\", "/")).parts
+            if name.startswith(("/", "\\")) or (parts and ":" in parts[0]) or ".." in parts:
+                raise CourseError(f"unsafe path in {zip_path.name}: {name!r} (rejected)")
+            mode = info.external_attr >> 16
+            if mode and (mode & 0o170000) == 0o120000:
+                raise CourseError(f"symbolic link in {zip_path.name}: {name!r} (rejected)")
+        zf.extractall(dest)
+    entries = [p for p in dest.iterdir() if not p.name.startswith((".", "__MACOSX"))]
+    if len(entries) == 1 and entries[0].is_dir():
+        inner = [p for p in entries[0].iterdir() if p.is_dir()]
+        if inner and all(not ASSIGNMENT_RE.match(p.name) for p in inner):
+            return entries[0]
+    return dest
+
+
+def find_submissions(folder: Path, assignments: list[str], explicit: bool) -> list[Submission]:
+    """The submissions under ``folder`` for ``assignments``.
+
+    A student gets one entry per assignment they handed in; with ``explicit`` (the instructor
+    named the assignments) also one, with ``path=None``, for each one they did not.
+    """
+    if not folder.is_dir():
+        raise CourseError(f"{folder} is not a folder or a zip file of submissions")
+    found: list[Submission] = []
+    for student_dir in sorted(p for p in folder.iterdir() if p.is_dir()):
+        student = student_dir.name
+        if student.startswith(".") or student == "__MACOSX":
+            continue
+        if not is_safe_id(student):
+            raise CourseError(
+                f"student folder {student!r} has characters that are not allowed in a student id"
+            )
+        for a in assignments:
+            nb = student_dir / a / f"{a}.ipynb"
+            if nb.is_file():
+                found.append(Submission(student, a, nb))
+            elif (student_dir / a).is_dir():
+                others = sorted((student_dir / a).glob("*.ipynb"))
+                found.append(Submission(student, a, others[0] if len(others) == 1 else None))
+            elif explicit:
+                found.append(Submission(student, a, None))
+    return found
+
+
+def _result_is_current(path: Path, sub: Submission, fingerprint: str) -> bool:
+    if not path.is_file():
+        return False
+    try:
+        result = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return False
+    return (
+        result.get("version") == RESULT_VERSION
+        and result.get("source_fingerprint") == fingerprint
+        and result.get("submission_sha256") == (sha256_file(sub.path) if sub.path else "")
+    )
+
+
+def _missing_result(workspace: Path, sub: Submission, fingerprint: str) -> dict[str, Any]:
+    from autograder.job import expected_cells
+
+    cells = [
+        {"grade_id": c["grade_id"], "score": 0.0, "max_score": c["max_score"]}
+        for c in expected_cells(workspace, sub.assignment)
+    ]
+    return {
+        "version": RESULT_VERSION,
+        "student_id": sub.student_id,
+        "assignment": sub.assignment,
+        "submission_sha256": "",
+        "source_fingerprint": fingerprint,
+        "score": 0.0,
+        "max_score": sum(c["max_score"] for c in cells),
+        "status": "missing: no notebook handed in",
+        "cells": cells,
+        "seconds": 0.0,
+    }
+
+
+def _run_job_process(
+    workspace: Path, sub: Submission, result_path: Path, fingerprint: str, cell_timeout: int
+) -> None:
+    assert sub.path is not None
+    spec = {
+        "workspace": str(workspace.resolve()),
+        "student_id": sub.student_id,
+        "assignment": sub.assignment,
+        "submission": str(sub.path.resolve()),
+        "result": str(result_path.resolve()),
+        "cell_timeout": cell_timeout,
+    }
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as fh:
+        json.dump(spec, fh)
+        spec_path = fh.name
+    env = {k: v for k, v in os.environ.items() if k != "JPY_PARENT_PID"}
+    env["MPLBACKEND"] = "Agg"
+    env["PYTHONWARNINGS"] = "ignore"
+    reason = None
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "autograder.job", spec_path],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=JOB_TIMEOUT_S,
+        )
+        if proc.returncode != 0:
+            tail = (proc.stderr or "").strip().splitlines()[-1:] or [f"exit code {proc.returncode}"]
+            reason = f"grading error: {tail[0][:200]}"
+    except subprocess.TimeoutExpired:
+        reason = f"timeout: grading took longer than {JOB_TIMEOUT_S} s"
+    finally:
+        os.unlink(spec_path)
+    if reason is not None or not result_path.is_file():
+        result = _missing_result(workspace, sub, fingerprint)
+        result["submission_sha256"] = sha256_file(sub.path)
+        result["status"] = reason or "grading error: the job wrote no result"
+        write_json_atomic(result_path, result)
+
+
+def grade(
+    course: Course,
+    submissions: Path,
+    out: Path,
+    *,
+    assignments: list[str] | None = None,
+    workers: int = 1,
+    workspace: Path | None = None,
+    cell_timeout: int = CELL_TIMEOUT_S,
+    progress: Callable[[int, int, dict[str, Any]], None] | None = None,
+) -> list[dict[str, Any]]:
+    """Grade every submission under ``submissions`` and write ``out/grades.csv`` and ``out/cells.csv``.
+
+    Args:
+        course: the course (its ``solutions/`` hold the hidden tests).
+        submissions: a folder ``<student_id>/<NN_name>/<NN_name>.ipynb`` or a zip of one.
+        out: output folder for the CSV files.
+        assignments: assignments to grade; default all assignments found in the batch.
+        workers: number of jobs graded at the same time.
+        workspace: grading state; default ``out/workspace``.
+        cell_timeout: per-cell wall-clock limit (s).
+        progress: called as ``progress(done, total, result)`` after each job.
+
+    Returns:
+        The results, one per student and assignment, sorted.
+    """
+    out.mkdir(parents=True, exist_ok=True)
+    workspace = workspace or out / "workspace"
+    _check_workspace_location(course, workspace)
+    explicit = bool(assignments)
+    selected = course.resolve_assignments(assignments)
+
+    with tempfile.TemporaryDirectory(prefix="autograder-intake-") as tmp:
+        folder = submissions
+        if submissions.is_file() and zipfile.is_zipfile(submissions):
+            folder = extract_zip(submissions, Path(tmp))
+        elif not submissions.exists():
+            raise CourseError(f"{submissions} does not exist")
+        subs = find_submissions(folder, selected, explicit)
+        if not explicit:
+            present = sorted({s.assignment for s in subs})
+            selected = present
+        if not subs:
+            raise CourseError(
+                f"no submissions found in {submissions}: expected "
+                "<student_id>/<NN_name>/<NN_name>.ipynb"
+            )
+        fingerprint = prepare_workspace(course, workspace, selected)
+
+        results_dir = workspace / "results"
+        todo = []
+        for sub in subs:
+            path = results_dir / sub.student_id / f"{sub.assignment}.json"
+            if sub.path is None:
+                write_json_atomic(path, _missing_result(workspace, sub, fingerprint))
+            elif not _result_is_current(path, sub, fingerprint):
+                todo.append((sub, path))
+
+        done = len(subs) - len(todo)
+        with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+            futures = {
+                pool.submit(_run_job_process, workspace, sub, path, fingerprint, cell_timeout): path
+                for sub, path in todo
+            }
+            for fut in as_completed(futures):
+                fut.result()
+                done += 1
+                if progress is not None:
+                    progress(done, len(subs), json.loads(futures[fut].read_text()))
+
+        results = [
+            json.loads((results_dir / s.student_id / f"{s.assignment}.json").read_text())
+            for s in subs
+        ]
+    results.sort(key=lambda r: (r["student_id"], r["assignment"]))
+    write_csvs(results, out)
+    return results
+
+
+def _check_workspace_location(course: Course, workspace: Path) -> None:
+    ws = workspace.resolve()
+    for protected in (course.solutions.resolve(), course.notebooks.resolve()):
+        if ws == protected or protected in ws.parents:
+            raise CourseError(f"the workspace {workspace} must lie outside {protected}")
+
+
+def _fmt(x: float) -> str:
+    return f"{x:g}"
+
+
+def write_csvs(results: list[dict[str, Any]], out: Path) -> None:
+    """Write ``grades.csv`` (one row per student and assignment) and ``cells.csv``."""
+    with open(out / "grades.csv", "w", newline="") as fh:
+        w = csv.writer(fh, lineterminator="\n")
+        w.writerow(GRADES_COLUMNS)
+        for r in results:
+            w.writerow(
+                [r["student_id"], r["assignment"], _fmt(r["score"]), _fmt(r["max_score"]), r["status"]]
+            )
+    with open(out / "cells.csv", "w", newline="") as fh:
+        w = csv.writer(fh, lineterminator="\n")
+        w.writerow(CELLS_COLUMNS)
+        for r in results:
+            for c in r["cells"]:
+                w.writerow(
+                    [
+                        r["student_id"],
+                        r["assignment"],
+                        c["grade_id"],
+                        _fmt(c["score"]),
+                        _fmt(c["max_score"]),
+                    ]
+                )

@@ -1,0 +1,216 @@
+"""One grading job: a single student's notebook for a single assignment.
+
+A job runs in a process of its own (``python -m autograder.job SPEC.json``) with a private copy of
+the workspace's template gradebook, so a notebook that crashes its kernel, hangs, or breaks
+nbgrader can only ever affect its own result. The job reads its input from a JSON spec and
+writes its result as JSON (atomically); the parent merges results into the CSV files.
+
+Result fields: ``student_id, assignment, score, max_score, status, cells`` (a list of
+``{grade_id, score, max_score}``), ``submission_sha256``, ``source_fingerprint``, ``seconds``.
+``status`` is ``ok`` or says why a human should look.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+RESULT_VERSION = 1
+
+
+def sha256_file(path: Path) -> str:
+    """Hex SHA-256 of a file's bytes."""
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def write_json_atomic(path: Path, data: dict[str, Any]) -> None:
+    """Write ``data`` to ``path`` so that readers see the old file or the new one, never half."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
+    with os.fdopen(fd, "w") as fh:
+        json.dump(data, fh, indent=1, sort_keys=True)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+def expected_cells(workspace: Path, assignment: str) -> list[dict[str, Any]]:
+    """The graded test cells of ``assignment`` with their points, read from the template gradebook."""
+    from nbgrader.api import Gradebook
+
+    cells = []
+    with Gradebook(_db_url(workspace / "gradebook.db")) as gb:
+        notebook = gb.find_notebook(assignment, assignment)
+        for cell in notebook.grade_cells:
+            cells.append({"grade_id": cell.name, "max_score": float(cell.max_score)})
+    return sorted(cells, key=lambda c: c["grade_id"])
+
+
+def _db_url(path: Path) -> str:
+    return f"sqlite:///{path.resolve()}"
+
+
+def _zero_result(spec: dict[str, Any], status: str) -> dict[str, Any]:
+    cells = [
+        {"grade_id": c["grade_id"], "score": 0.0, "max_score": c["max_score"]}
+        for c in expected_cells(Path(spec["workspace"]), spec["assignment"])
+    ]
+    return {
+        "score": 0.0,
+        "max_score": sum(c["max_score"] for c in cells),
+        "status": status,
+        "cells": cells,
+    }
+
+
+def _read_notebook_problem(path: Path) -> str | None:
+    """None when ``path`` is a readable, valid notebook; else what is wrong with it."""
+    import nbformat
+
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        return f"malformed notebook: cannot read it ({exc.strerror})"
+    if not raw.strip():
+        return "malformed notebook: the file is empty"
+    try:
+        nb = nbformat.reads(raw.decode("utf-8"), as_version=4)
+        nbformat.validate(nb)
+    except Exception as exc:
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        return f"malformed notebook: {first_line[:200]}"
+    return None
+
+
+def _execution_problem(autograded: Path) -> str | None:
+    """Timeout or dead kernel, read from the executed notebook's error outputs."""
+    import nbformat
+
+    if not autograded.is_file():
+        return None
+    nb = nbformat.read(str(autograded), as_version=4)
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            if out.get("output_type") != "error":
+                continue
+            ename = out.get("ename", "")
+            if ename == "CellTimeoutError":
+                return "timeout: a cell ran past the time limit"
+            if ename in ("DeadKernelError", "DeadKernel"):
+                return "crashed kernel"
+    return None
+
+
+def run_job(spec: dict[str, Any]) -> dict[str, Any]:
+    """Grade one submission as described by ``spec`` and return the result (see module doc).
+
+    ``spec`` keys: ``workspace`` (prepared by ``autograder.grade``), ``student_id``,
+    ``assignment``, ``submission`` (path of the student's .ipynb), ``cell_timeout`` (s).
+    """
+    from nbgrader.api import Gradebook
+    from nbgrader.converters import Autograde
+    from nbgrader.coursedir import CourseDirectory
+
+    from autograder.course import nbgrader_config
+
+    started = time.monotonic()
+    workspace = Path(spec["workspace"])
+    student, assignment = spec["student_id"], spec["assignment"]
+    submission = Path(spec["submission"])
+    base = {
+        "version": RESULT_VERSION,
+        "student_id": student,
+        "assignment": assignment,
+        "submission_sha256": sha256_file(submission) if submission.is_file() else "",
+        "source_fingerprint": (workspace / "source.sha256").read_text().strip(),
+    }
+
+    problem = _read_notebook_problem(submission)
+    if problem:
+        return {**base, **_zero_result(spec, problem), "seconds": time.monotonic() - started}
+
+    with tempfile.TemporaryDirectory(prefix="autograder-job-") as tmp:
+        root = Path(tmp)
+        shutil.copytree(workspace / "source" / assignment, root / "source" / assignment)
+        target = root / "submitted" / student / assignment / f"{assignment}.ipynb"
+        target.parent.mkdir(parents=True)
+        shutil.copyfile(submission, target)
+        db = root / "gradebook.db"
+        shutil.copyfile(workspace / "gradebook.db", db)
+
+        config = nbgrader_config(root, db_path=db, cell_timeout=int(spec["cell_timeout"]))
+        config.CourseDirectory.assignment_id = assignment
+        config.CourseDirectory.student_id = student
+        coursedir = CourseDirectory(config=config)
+        converter = Autograde(coursedir=coursedir, config=config)
+        converter.force = True
+        converter.log.setLevel(logging.ERROR)
+        status = "ok"
+        try:
+            converter.start()
+        except Exception as exc:
+            status = f"grading error: {str(exc).strip().splitlines()[0][:200] if str(exc) else type(exc).__name__}"
+
+        autograded = root / "autograded" / student / assignment / f"{assignment}.ipynb"
+        status = _execution_problem(autograded) or status
+
+        cells: list[dict[str, Any]] = []
+        try:
+            with Gradebook(_db_url(db)) as gb:
+                nb = gb.find_submission_notebook(assignment, assignment, student)
+                for grade in nb.grades:
+                    if grade.cell_type != "code" or grade.max_score == 0:
+                        continue
+                    cells.append(
+                        {
+                            "grade_id": grade.name,
+                            "score": float(grade.score or 0.0),
+                            "max_score": float(grade.max_score),
+                        }
+                    )
+        except Exception as exc:
+            if status == "ok":
+                status = f"grading error: no grades recorded ({type(exc).__name__})"
+        if not cells:
+            zero = _zero_result(spec, status)
+            cells = zero["cells"]
+
+        if autograded.is_file():
+            kept = workspace / "autograded" / student / assignment / f"{assignment}.ipynb"
+            kept.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(autograded, kept)
+
+    cells.sort(key=lambda c: c["grade_id"])
+    return {
+        **base,
+        "score": sum(c["score"] for c in cells),
+        "max_score": sum(c["max_score"] for c in cells),
+        "status": status,
+        "cells": cells,
+        "seconds": time.monotonic() - started,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the job process: ``python -m autograder.job SPEC.json``."""
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 1:
+        print("usage: python -m autograder.job SPEC.json", file=sys.stderr)
+        return 2
+    spec = json.loads(Path(args[0]).read_text())
+    logging.basicConfig(level=logging.ERROR)
+    result = run_job(spec)
+    write_json_atomic(Path(spec["result"]), result)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

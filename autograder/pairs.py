@@ -1,0 +1,53 @@
+"""Keep each ``solutions/NN/NN.ipynb`` and its jupytext ``py:percent`` twin ``NN.py`` in sync.
+
+Edit either file; ``python -m autograder sync`` writes the newer one over the other and
+normalises the notebook (no outputs, no execution counts, no jupytext bookkeeping metadata), so
+diffs stay small and the release built from it is stable.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from autograder.course import Course
+
+DROP_CELL_KEYS = ("lines_to_next_cell", "execution", "collapsed", "scrolled")
+
+
+def normalise(nb) -> None:
+    """Strip outputs and tool metadata from ``nb`` in place (nbgrader metadata and tags stay)."""
+    nb.metadata.pop("jupytext", None)
+    for cell in nb.cells:
+        for key in DROP_CELL_KEYS:
+            cell.metadata.pop(key, None)
+        if cell.cell_type == "code":
+            cell.outputs = []
+            cell.execution_count = None
+        cell.pop("id", None)
+
+
+def sync_pair(ipynb: Path) -> str:
+    """Sync one pair; returns which way it went (``"py -> ipynb"``, ``"ipynb -> py"``, ...)."""
+    import jupytext
+    import nbformat
+
+    py = ipynb.with_suffix(".py")
+    if py.is_file() and (not ipynb.is_file() or py.stat().st_mtime > ipynb.stat().st_mtime):
+        nb = jupytext.read(py)
+        direction = "py -> ipynb"
+    else:
+        nb = nbformat.read(str(ipynb), as_version=4)
+        direction = "ipynb -> py"
+    normalise(nb)
+    nb.nbformat, nb.nbformat_minor = 4, 4
+    nbformat.write(nb, str(ipynb))
+    jupytext.write(nb, py, fmt="py:percent")
+    return direction
+
+
+def sync_all(course: Course, assignments: list[str] | None = None) -> list[tuple[Path, str]]:
+    """Sync every pair of ``assignments`` (default all)."""
+    done = []
+    for a in course.resolve_assignments(assignments):
+        done.append((course.source_notebook(a), sync_pair(course.source_notebook(a))))
+    return done

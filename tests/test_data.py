@@ -1,0 +1,162 @@
+"""Tests for course_lib.data: the embedding table and the "let's go" example keep the
+properties that notebooks 02 and 03 are built on. Similarities are computed here, independently
+of the package (which holds no such function)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from course_lib import data
+
+# The neighbour by cosine similarity that notebook 02's story needs for each example word.
+EXPECTED_COSINE_NEIGHBOUR = {"cat": "kitten", "queen": "princess", "apple": "bread"}
+THEMES = {
+    "animals": {"cat", "kitten", "dog", "puppy", "lion"},
+    "royalty": {"king", "queen", "prince", "princess", "lion", "feast"},
+    "food": {"apple", "bread", "cake", "feast"},
+}
+
+
+def nearest_other(vocab: list[str], scores: np.ndarray, word: str) -> str:
+    """The word with the highest score against ``word``, excluding ``word`` itself."""
+    scores = scores.astype(np.float64).copy()
+    scores[vocab.index(word)] = -np.inf
+    return vocab[int(np.argmax(scores))]
+
+
+def dot_and_cosine_neighbours(word: str) -> tuple[str, str]:
+    vocab, emb = data.word_embeddings()
+    query = emb[vocab.index(word)]
+    dots = emb @ query
+    cosines = dots / (np.linalg.norm(emb, axis=1) * np.linalg.norm(query))
+    return nearest_other(vocab, dots, word), nearest_other(vocab, cosines, word)
+
+
+def test_word_embeddings_shape_and_dtype() -> None:
+    vocab, emb = data.word_embeddings()
+    assert isinstance(vocab, list)
+    assert 12 <= len(vocab) <= 16
+    assert isinstance(emb, np.ndarray)
+    assert emb.dtype == np.float64
+    assert emb.shape == (len(vocab), len(data.DIMENSION_NAMES))
+    assert 4 <= emb.shape[1] <= 6
+
+
+def test_word_embeddings_words_are_unique_lowercase_strings() -> None:
+    vocab, _ = data.word_embeddings()
+    assert len(set(vocab)) == len(vocab)
+    assert all(isinstance(word, str) and word == word.lower() and word.isalpha() for word in vocab)
+
+
+def test_word_embeddings_have_no_zero_vector() -> None:
+    _, emb = data.word_embeddings()
+    assert np.all(np.linalg.norm(emb, axis=1) > 0.5)
+
+
+def test_word_embeddings_norms_differ_by_a_factor_of_at_least_three() -> None:
+    _, emb = data.word_embeddings()
+    norms = np.linalg.norm(emb, axis=1)
+    assert norms.max() / norms.min() >= 3
+
+
+def test_word_embeddings_every_word_belongs_to_a_theme() -> None:
+    vocab, _ = data.word_embeddings()
+    assert set(vocab) == set().union(*THEMES.values())
+
+
+def test_word_embeddings_are_fresh_copies() -> None:
+    vocab, emb = data.word_embeddings()
+    vocab.append("zebra")
+    emb[:] = 0.0
+    vocab_again, emb_again = data.word_embeddings()
+    assert "zebra" not in vocab_again
+    assert np.all(np.linalg.norm(emb_again, axis=1) > 0)
+
+
+def test_dot_vs_cosine_examples_are_in_the_vocabulary() -> None:
+    vocab, _ = data.word_embeddings()
+    assert len(data.DOT_VS_COSINE_EXAMPLES) >= 2
+    assert set(data.DOT_VS_COSINE_EXAMPLES) <= set(vocab)
+
+
+@pytest.mark.parametrize("word", data.DOT_VS_COSINE_EXAMPLES)
+def test_dot_product_and_cosine_pick_different_neighbours(word: str) -> None:
+    by_dot, by_cosine = dot_and_cosine_neighbours(word)
+    assert by_dot != by_cosine
+
+
+@pytest.mark.parametrize("word", data.DOT_VS_COSINE_EXAMPLES)
+def test_dot_product_neighbour_is_a_loud_word(word: str) -> None:
+    vocab, emb = data.word_embeddings()
+    by_dot, _ = dot_and_cosine_neighbours(word)
+    norms = np.linalg.norm(emb, axis=1)
+    assert norms[vocab.index(by_dot)] >= 2 * norms[vocab.index(word)]
+
+
+@pytest.mark.parametrize("word", data.DOT_VS_COSINE_EXAMPLES)
+def test_cosine_neighbour_is_the_sensible_one_from_the_same_theme(word: str) -> None:
+    _, by_cosine = dot_and_cosine_neighbours(word)
+    assert by_cosine == EXPECTED_COSINE_NEIGHBOUR[word]
+    assert any({word, by_cosine} <= members for members in THEMES.values())
+
+
+def test_dot_vs_cosine_examples_have_a_clear_cosine_margin() -> None:
+    # The cosine neighbour must beat the loud word by cosine clearly, not by rounding.
+    vocab, emb = data.word_embeddings()
+    unit = emb / np.linalg.norm(emb, axis=1, keepdims=True)
+    for word in data.DOT_VS_COSINE_EXAMPLES:
+        by_dot, by_cosine = dot_and_cosine_neighbours(word)
+        query = unit[vocab.index(word)]
+        margin = unit[vocab.index(by_cosine)] @ query - unit[vocab.index(by_dot)] @ query
+        assert margin > 0.05, word
+
+
+def test_lets_go_example_fields_shapes_and_dtypes() -> None:
+    example = data.lets_go_example()
+    assert example.source_tokens == ("let's", "go")
+    assert example.target_tokens == ("vamos", "<EOS>")
+    assert example.encoder_outputs.shape == (2, 2)
+    assert example.decoder_output.shape == (2,)
+    assert example.encoder_outputs.dtype == np.float64
+    assert example.decoder_output.dtype == np.float64
+
+
+def test_lets_go_example_values_look_like_lstm_outputs_with_two_decimals() -> None:
+    example = data.lets_go_example()
+    for values in (example.encoder_outputs, example.decoder_output):
+        assert np.all(np.abs(values) < 1)
+        np.testing.assert_allclose(values, np.round(values, 2), atol=1e-12)
+
+
+def test_lets_go_example_is_frozen_and_returns_fresh_arrays() -> None:
+    example = data.lets_go_example()
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        example.decoder_output = np.zeros(2)  # type: ignore[misc]
+    example.encoder_outputs[:] = 0.0
+    example.decoder_output[:] = 0.0
+    again = data.lets_go_example()
+    assert np.all(again.encoder_outputs != 0)
+    assert np.all(again.decoder_output != 0)
+
+
+def test_lets_go_decoder_output_is_closer_to_go_by_dot_and_cosine() -> None:
+    example = data.lets_go_example()
+    enc, dec = example.encoder_outputs, example.decoder_output
+    dots = enc @ dec
+    cosines = dots / (np.linalg.norm(enc, axis=1) * np.linalg.norm(dec))
+    go = example.source_tokens.index("go")
+    lets = example.source_tokens.index("let's")
+    assert dots[go] > dots[lets]
+    assert cosines[go] > cosines[lets] + 0.5
+
+
+def test_lets_go_attention_weights_are_clear_but_not_overwhelming() -> None:
+    example = data.lets_go_example()
+    dots = example.encoder_outputs @ example.decoder_output
+    weights = np.exp(dots - dots.max())
+    weights /= weights.sum()
+    go = example.source_tokens.index("go")
+    assert 0.6 <= weights[go] <= 0.85
