@@ -51,7 +51,9 @@ def generate(
         raise CourseError(f"nbgrader could not generate {assignment}: {exc}") from exc
 
 
-def build(course: Course, assignments: list[str] | None = None, dest: Path | None = None) -> list[Path]:
+def build(
+    course: Course, assignments: list[str] | None = None, dest: Path | None = None
+) -> list[Path]:
     """Generate the release of ``assignments`` (default all) into ``dest`` (default ``notebooks/``).
 
     Generation happens in a scratch copy so that ``solutions/`` is only ever read, and an

@@ -21,8 +21,14 @@ from autograder.course import Course
 from autograder.grade import grade
 from autograder.mutants import run_catalogue
 
-LEAK_MARKERS = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS",
-                "BEGIN MARK SCHEME", "END MARK SCHEME")
+LEAK_MARKERS = (
+    "BEGIN SOLUTION",
+    "END SOLUTION",
+    "BEGIN HIDDEN TESTS",
+    "END HIDDEN TESTS",
+    "BEGIN MARK SCHEME",
+    "END MARK SCHEME",
+)
 
 
 @dataclass
@@ -120,21 +126,27 @@ def check_grading(course: Course, assignments: list[str], workers: int = 2) -> C
     with tempfile.TemporaryDirectory(prefix="autograder-check-") as tmp:
         subs = Path(tmp) / "submissions"
         for a in assignments:
-            for student, nb in (("solution", course.source_notebook(a)),
-                                ("blank", course.release_notebook(a))):
+            for student, nb in (
+                ("solution", course.source_notebook(a)),
+                ("blank", course.release_notebook(a)),
+            ):
                 if not nb.is_file():
                     problems.append(f"  {nb.relative_to(course.root)} does not exist")
                     continue
                 (subs / student / a).mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(nb, subs / student / a / f"{a}.ipynb")
         if problems:
-            return CheckResult("solutions full marks, blank release zero", False, "\n".join(problems))
+            return CheckResult(
+                "solutions full marks, blank release zero", False, "\n".join(problems)
+            )
         results = grade(course, subs, Path(tmp) / "out", assignments=assignments, workers=workers)
     lines = []
     for r in results:
         a, who = r["assignment"], r["student_id"]
-        lines.append(f"  {who:<8} {a:<28} {r['score']:g}/{r['max_score']:g}  {r['status']}"
-                     f"  ({r['seconds']:.1f} s)")
+        lines.append(
+            f"  {who:<8} {a:<28} {r['score']:g}/{r['max_score']:g}  {r['status']}"
+            f"  ({r['seconds']:.1f} s)"
+        )
         if r["status"] != "ok":
             problems.append(f"  {who} {a}: status {r['status']!r}")
         if who == "solution":

@@ -35,46 +35,69 @@ def _parser() -> argparse.ArgumentParser:
     )
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    b = sub.add_parser("build", help="generate notebooks/ from solutions/",
-                       description="Generate the student release notebooks/NN_name/ from "
-                       "solutions/NN_name/ with nbgrader generate_assignment. Commit the result.")
+    b = sub.add_parser(
+        "build",
+        help="generate notebooks/ from solutions/",
+        description="Generate the student release notebooks/NN_name/ from "
+        "solutions/NN_name/ with nbgrader generate_assignment. Commit the result.",
+    )
     b.add_argument("--assignment", nargs="+", metavar="NN_name", help="only these assignments")
 
-    c = sub.add_parser("check", help="everything that must hold before a release",
-                       description="Checks that notebooks/ is a byte-identical build of "
-                       "solutions/ with no leaks, that solutions get full marks and the blank "
-                       "release zero through the real grader, and that every mutant is caught. "
-                       "Exits 1 if any check fails.")
+    c = sub.add_parser(
+        "check",
+        help="everything that must hold before a release",
+        description="Checks that notebooks/ is a byte-identical build of "
+        "solutions/ with no leaks, that solutions get full marks and the blank "
+        "release zero through the real grader, and that every mutant is caught. "
+        "Exits 1 if any check fails.",
+    )
     c.add_argument("--assignment", nargs="+", metavar="NN_name", help="only these assignments")
     c.add_argument("--no-mutants", action="store_true", help="skip the mutant catalogues")
     c.add_argument("--workers", type=int, default=2, help="grading jobs at once (default 2)")
 
-    g = sub.add_parser("grade", help="auto-grade submissions",
-                       description="Auto-grade SUBMISSIONS, a folder laid out "
-                       "<student_id>/<NN_name>/<NN_name>.ipynb or an LMS zip of one, into "
-                       "OUT/grades.csv and OUT/cells.csv. Grading state is kept in OUT/workspace: "
-                       "rerunning the same command resumes an interrupted batch and regrades only "
-                       "what changed.")
+    g = sub.add_parser(
+        "grade",
+        help="auto-grade submissions",
+        description="Auto-grade SUBMISSIONS, a folder laid out "
+        "<student_id>/<NN_name>/<NN_name>.ipynb or an LMS zip of one, into "
+        "OUT/grades.csv and OUT/cells.csv. Grading state is kept in OUT/workspace: "
+        "rerunning the same command resumes an interrupted batch and regrades only "
+        "what changed.",
+    )
     g.add_argument("submissions", type=Path, metavar="SUBMISSIONS")
     g.add_argument("--out", type=Path, required=True, metavar="DIR", help="output folder")
-    g.add_argument("--assignment", nargs="+", metavar="NN_name",
-                   help="grade these assignments (students without one get status 'missing'); "
-                   "default: every assignment present in the batch")
+    g.add_argument(
+        "--assignment",
+        nargs="+",
+        metavar="NN_name",
+        help="grade these assignments (students without one get status 'missing'); "
+        "default: every assignment present in the batch",
+    )
     g.add_argument("--workers", type=int, default=1, help="submissions graded at once (default 1)")
     g.add_argument("--workspace", type=Path, help="grading state folder (default OUT/workspace)")
-    g.add_argument("--cell-timeout", type=int, default=CELL_TIMEOUT_S,
-                   help=f"seconds per cell before it is interrupted (default {CELL_TIMEOUT_S})")
+    g.add_argument(
+        "--cell-timeout",
+        type=int,
+        default=CELL_TIMEOUT_S,
+        help=f"seconds per cell before it is interrupted (default {CELL_TIMEOUT_S})",
+    )
 
-    m = sub.add_parser("mutants", help="run the mutant catalogues and print the report",
-                       description="For each notebook, run every catalogued wrong answer "
-                       "(solutions/NN_name/mutants.py) against the test cells and report which "
-                       "cells caught it. Exits 1 if a mutant survives.")
+    m = sub.add_parser(
+        "mutants",
+        help="run the mutant catalogues and print the report",
+        description="For each notebook, run every catalogued wrong answer "
+        "(solutions/NN_name/mutants.py) against the test cells and report which "
+        "cells caught it. Exits 1 if a mutant survives.",
+    )
     m.add_argument("--assignment", nargs="+", metavar="NN_name", help="only these assignments")
 
-    s = sub.add_parser("sync", help="sync solution notebooks with their py:percent twins",
-                       description="For each solutions/NN_name/NN_name.ipynb, write the newer of "
-                       "it and its jupytext twin NN_name.py over the other, and strip outputs "
-                       "and tool metadata. Run it after editing either file, then build.")
+    s = sub.add_parser(
+        "sync",
+        help="sync solution notebooks with their py:percent twins",
+        description="For each solutions/NN_name/NN_name.ipynb, write the newer of "
+        "it and its jupytext twin NN_name.py over the other, and strip outputs "
+        "and tool metadata. Run it after editing either file, then build.",
+    )
     s.add_argument("--assignment", nargs="+", metavar="NN_name", help="only these assignments")
     return p
 
@@ -140,7 +163,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "mutants":
             from autograder.mutants import run_catalogue
 
-            reports = [run_catalogue(course, a) for a in course.resolve_assignments(args.assignment)]
+            reports = [
+                run_catalogue(course, a) for a in course.resolve_assignments(args.assignment)
+            ]
             for r in reports:
                 print(r.format())
             return 0 if all(r.ok for r in reports) else 1

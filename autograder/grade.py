@@ -242,7 +242,7 @@ def grade(
     cell_timeout: int = CELL_TIMEOUT_S,
     progress: Callable[[int, int, dict[str, Any]], None] | None = None,
 ) -> list[dict[str, Any]]:
-    """Grade every submission under ``submissions`` and write ``out/grades.csv`` and ``out/cells.csv``.
+    """Grade every submission under ``submissions``; write ``out/grades.csv`` and ``out/cells.csv``.
 
     Args:
         course: the course (its ``solutions/`` hold the hidden tests).
@@ -328,7 +328,13 @@ def write_csvs(results: list[dict[str, Any]], out: Path) -> None:
         w.writerow(GRADES_COLUMNS)
         for r in results:
             w.writerow(
-                [r["student_id"], r["assignment"], _fmt(r["score"]), _fmt(r["max_score"]), r["status"]]
+                [
+                    r["student_id"],
+                    r["assignment"],
+                    _fmt(r["score"]),
+                    _fmt(r["max_score"]),
+                    r["status"],
+                ]
             )
     with open(out / "cells.csv", "w", newline="") as fh:
         w = csv.writer(fh, lineterminator="\n")

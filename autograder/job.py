@@ -43,7 +43,7 @@ def write_json_atomic(path: Path, data: dict[str, Any]) -> None:
 
 
 def expected_cells(workspace: Path, assignment: str) -> list[dict[str, Any]]:
-    """The graded test cells of ``assignment`` with their points, read from the template gradebook."""
+    """The graded test cells of ``assignment`` and their points, from the template gradebook."""
     from nbgrader.api import Gradebook
 
     cells = []
@@ -157,7 +157,8 @@ def run_job(spec: dict[str, Any]) -> dict[str, Any]:
         try:
             converter.start()
         except Exception as exc:
-            status = f"grading error: {str(exc).strip().splitlines()[0][:200] if str(exc) else type(exc).__name__}"
+            message = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else ""
+            status = f"grading error: {message or type(exc).__name__}"
 
         autograded = root / "autograded" / student / assignment / f"{assignment}.ipynb"
         status = _execution_problem(autograded) or status

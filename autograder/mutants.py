@@ -92,7 +92,7 @@ class CatalogueReport:
 
 
 def load_catalogue(course: Course, assignment: str) -> list[Mutant]:
-    """The ``MUTANTS`` list of ``solutions/<assignment>/mutants.py`` (empty if the file is absent)."""
+    """The ``MUTANTS`` list of ``solutions/<assignment>/mutants.py`` (empty when absent)."""
     path = course.solutions / assignment / "mutants.py"
     if not path.is_file():
         return []
@@ -155,7 +155,9 @@ def run_catalogue(
                 f"exercise {exercise} has {n} mutants; at least {MIN_MUTANTS_PER_EXERCISE} needed"
             )
     if problems:
-        return CatalogueReport(assignment, [], list(solutions), time.monotonic() - started, problems)
+        return CatalogueReport(
+            assignment, [], list(solutions), time.monotonic() - started, problems
+        )
 
     outcomes: list[MutantOutcome] = []
     with tempfile.TemporaryDirectory(prefix="autograder-mutants-") as tmp:
@@ -182,12 +184,16 @@ def run_catalogue(
                 client.execute_cell(cell, index)
             except (CellTimeoutError, TimeoutError):
                 cell.outputs.append(
-                    nbformat.v4.new_output("error", ename="CellTimeoutError", evalue="", traceback=[])
+                    nbformat.v4.new_output(
+                        "error", ename="CellTimeoutError", evalue="", traceback=[]
+                    )
                 )
             return cell
 
         def failing_tests() -> list[str]:
-            return [gid for i, (gid, c) in enumerate(tests.items()) if _failed(execute(c.source, i))]
+            return [
+                gid for i, (gid, c) in enumerate(tests.items()) if _failed(execute(c.source, i))
+            ]
 
         with client.setup_kernel(env=env):
             for index, cell in enumerate(nb.cells):

@@ -41,8 +41,8 @@
 # general, not just for the visible examples.
 
 # %%
-import numpy as np
 import matplotlib.pyplot as plt
+import numpy as np
 
 from course_lib import checks, data, plots
 from course_lib.device import seed_everything
@@ -66,7 +66,7 @@ np.set_printoptions(precision=3, suppress=True)
 
 # %%
 example = data.lets_go_example()
-for token, vec in zip(example.source_tokens, example.encoder_outputs):
+for token, vec in zip(example.source_tokens, example.encoder_outputs, strict=True):
     print(f"encoder output for {token!r:8}: {vec}")
 print(f"decoder output at <EOS>     : {example.decoder_output}")
 
@@ -130,7 +130,9 @@ dot_scores(np.array([1.0, 2.0]), np.array([[1.0, 0.0], [0.0, 1.0], [3.0, -1.0]])
 _q = np.array([1.0, 2.0, 3.0])
 _K = np.arange(12.0).reshape(4, 3)
 checks.check_shape(
-    dot_scores(_q, _K), (4,), "dot_scores(query (3,), keys (4, 3))",
+    dot_scores(_q, _K),
+    (4,),
+    "dot_scores(query (3,), keys (4, 3))",
     hint="one score per row of keys: multiply keys by query and sum over the feature axis",
 )
 ### BEGIN HIDDEN TESTS
@@ -151,9 +153,12 @@ _rng = np.random.default_rng(21)
 for _n, _d in [(5, 3), (1, 8), (16, 4)]:
     _q = _rng.normal(size=_d)
     _K = _rng.normal(size=(_n, _d)) * _rng.uniform(0.1, 10.0, size=(_n, 1))
-    _expected = np.array([sum(float(a) * float(b) for a, b in zip(_q, row)) for row in _K])
-    checks.check_close(dot_scores(_q, _K), _expected, f"dot_scores on random keys ({_n}, {_d})",
-                       atol=1e-9)
+    _expected = np.array(
+        [sum(float(a) * float(b) for a, b in zip(_q, row, strict=True)) for row in _K]
+    )
+    checks.check_close(
+        dot_scores(_q, _K), _expected, f"dot_scores on random keys ({_n}, {_d})", atol=1e-9
+    )
 _q_copy, _K_copy = _q.copy(), _K.copy()
 dot_scores(_q, _K)
 checks.check_close(_q, _q_copy, "query after dot_scores (must not be modified)")
@@ -211,14 +216,21 @@ print(cosine_similarity(np.array([2.0, 0.0]), np.array([-5.0, 0.0])))
 # %% nbgrader={"grade": true, "grade_id": "test_cosine_similarity_values", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
 """cosine_similarity returns a float equal to a.b / (|a| |b|)."""
 _got = cosine_similarity(np.array([1.0, 0.0]), np.array([1.0, 1.0]))
-checks.check_type(_got, float, "cosine_similarity([1, 0], [1, 1])",
-                  hint="return a single number, e.g. float(...), not an array")
+checks.check_type(
+    _got,
+    float,
+    "cosine_similarity([1, 0], [1, 1])",
+    hint="return a single number, e.g. float(...), not an array",
+)
 checks.check_close(
-    _got, 1 / np.sqrt(2), "cosine_similarity([1, 0], [1, 1])",
+    _got,
+    1 / np.sqrt(2),
+    "cosine_similarity([1, 0], [1, 1])",
     hint="divide the dot product (1) by BOTH norms (1 and sqrt(2))",
 )
 checks.check_close(
-    cosine_similarity(np.array([3.0, 4.0]), np.array([4.0, 3.0])), 24 / 25,
+    cosine_similarity(np.array([3.0, 4.0]), np.array([4.0, 3.0])),
+    24 / 25,
     "cosine_similarity([3, 4], [4, 3])",
     hint="the norms are Euclidean: sqrt(3**2 + 4**2) = 5, not 3 + 4 = 7",
 )
@@ -238,32 +250,45 @@ for _d in (2, 5, 64):
 _a = _rng.normal(size=6)
 checks.check_close(cosine_similarity(_a, _a), 1.0, "cosine_similarity(a, a)", atol=1e-9)
 checks.check_close(cosine_similarity(_a, -_a), -1.0, "cosine_similarity(a, -a)", atol=1e-9)
-checks.check_close(cosine_similarity(np.array([1.0, 0.0]), np.array([0.0, 3.0])), 0.0,
-                   "cosine_similarity of perpendicular vectors", atol=1e-12)
+checks.check_close(
+    cosine_similarity(np.array([1.0, 0.0]), np.array([0.0, 3.0])),
+    0.0,
+    "cosine_similarity of perpendicular vectors",
+    atol=1e-12,
+)
 ### END HIDDEN TESTS
 
 # %% nbgrader={"grade": true, "grade_id": "test_cosine_similarity_scale", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 """cosine_similarity ignores length: scaling a vector by c > 0 leaves it unchanged."""
 _a, _b = np.array([1.0, 2.0, 2.0]), np.array([2.0, 0.0, 1.0])
 checks.check_close(
-    cosine_similarity(10.0 * _a, _b), cosine_similarity(_a, _b),
+    cosine_similarity(10.0 * _a, _b),
+    cosine_similarity(_a, _b),
     "cosine_similarity(10 * a, b) vs cosine_similarity(a, b)",
     hint="normalise by the norms of both vectors, so that lengths cancel",
 )
 ### BEGIN HIDDEN TESTS
-checks.check_close(cosine_similarity(_a, 0.001 * _b), cosine_similarity(_a, _b),
-                   "cosine_similarity(a, 0.001 * b)")
-checks.check_close(cosine_similarity(-3.0 * _a, _b), -cosine_similarity(_a, _b),
-                   "cosine_similarity(-3 * a, b) (a negative scale flips the sign)")
+checks.check_close(
+    cosine_similarity(_a, 0.001 * _b), cosine_similarity(_a, _b), "cosine_similarity(a, 0.001 * b)"
+)
+checks.check_close(
+    cosine_similarity(-3.0 * _a, _b),
+    -cosine_similarity(_a, _b),
+    "cosine_similarity(-3 * a, b) (a negative scale flips the sign)",
+)
 ### END HIDDEN TESTS
 
 # %% nbgrader={"grade": true, "grade_id": "test_cosine_similarity_zero", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 """cosine_similarity is 0.0, not nan, when a vector is all zeros."""
 _got = cosine_similarity(np.zeros(3), np.array([1.0, 2.0, 3.0]))
-checks.check_finite(_got, "cosine_similarity(zeros, b)",
-                    hint="0/0 is nan: check for a zero norm before dividing and return 0.0")
-checks.check_close(_got, 0.0, "cosine_similarity(zeros, b)",
-                   hint="a zero vector has no direction: return 0.0")
+checks.check_finite(
+    _got,
+    "cosine_similarity(zeros, b)",
+    hint="0/0 is nan: check for a zero norm before dividing and return 0.0",
+)
+checks.check_close(
+    _got, 0.0, "cosine_similarity(zeros, b)", hint="a zero vector has no direction: return 0.0"
+)
 ### BEGIN HIDDEN TESTS
 for _a, _b in [(np.array([1.0, -1.0]), np.zeros(2)), (np.zeros(4), np.zeros(4))]:
     _got = cosine_similarity(_a, _b)
@@ -320,26 +345,33 @@ def cosine_similarity_matrix(A: np.ndarray, B: np.ndarray) -> np.ndarray:
 # ```
 
 # %%
-cosine_similarity_matrix(np.array([[1.0, 0.0], [0.0, 2.0]]),
-                         np.array([[3.0, 0.0], [1.0, 1.0], [0.0, -1.0]]))
+cosine_similarity_matrix(
+    np.array([[1.0, 0.0], [0.0, 2.0]]), np.array([[3.0, 0.0], [1.0, 1.0], [0.0, -1.0]])
+)
 
 # %% nbgrader={"grade": true, "grade_id": "test_cosine_similarity_matrix_shape", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 """cosine_similarity_matrix(A (m, d), B (n, d)) has shape (m, n)."""
 _A, _B = np.ones((2, 4)), np.ones((5, 4))
 checks.check_shape(
-    cosine_similarity_matrix(_A, _B), (2, 5), "cosine_similarity_matrix(A (2, 4), B (5, 4))",
+    cosine_similarity_matrix(_A, _B),
+    (2, 5),
+    "cosine_similarity_matrix(A (2, 4), B (5, 4))",
     hint="rows of the result are rows of A, columns are rows of B: A_hat @ B_hat.T",
 )
 ### BEGIN HIDDEN TESTS
-checks.check_shape(cosine_similarity_matrix(np.ones((7, 3)), np.ones((1, 3))), (7, 1),
-                   "cosine_similarity_matrix(A (7, 3), B (1, 3))")
+checks.check_shape(
+    cosine_similarity_matrix(np.ones((7, 3)), np.ones((1, 3))),
+    (7, 1),
+    "cosine_similarity_matrix(A (7, 3), B (1, 3))",
+)
 ### END HIDDEN TESTS
 
 # %% nbgrader={"grade": true, "grade_id": "test_cosine_similarity_matrix_values", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
 """cosine_similarity_matrix[i, j] is the cosine similarity of A[i] and B[j]."""
 checks.check_close(
-    cosine_similarity_matrix(np.array([[1.0, 0.0], [0.0, 2.0]]),
-                             np.array([[3.0, 0.0], [1.0, 1.0], [0.0, -1.0]])),
+    cosine_similarity_matrix(
+        np.array([[1.0, 0.0], [0.0, 2.0]]), np.array([[3.0, 0.0], [1.0, 1.0], [0.0, -1.0]])
+    ),
     np.array([[1.0, 1 / np.sqrt(2), 0.0], [0.0, 1 / np.sqrt(2), -1.0]]),
     "cosine_similarity_matrix([[1, 0], [0, 2]], [[3, 0], [1, 1], [0, -1]])",
     hint="normalise every row of A and of B by its own norm (axis=1, keepdims=True) first",
@@ -353,18 +385,27 @@ for _m, _n, _d in [(3, 4, 5), (6, 6, 2), (1, 9, 16)]:
     _A = _rng.normal(size=(_m, _d)) * _rng.uniform(0.1, 20.0, size=(_m, 1))
     _B = _rng.normal(size=(_n, _d)) * _rng.uniform(0.1, 20.0, size=(_n, 1))
     _ref = F.cosine_similarity(torch.tensor(_A)[:, None, :], torch.tensor(_B)[None, :, :], dim=-1)
-    checks.check_close(cosine_similarity_matrix(_A, _B), _ref.numpy(),
-                       f"cosine_similarity_matrix on random A ({_m}, {_d}), B ({_n}, {_d})",
-                       atol=1e-9)
+    checks.check_close(
+        cosine_similarity_matrix(_A, _B),
+        _ref.numpy(),
+        f"cosine_similarity_matrix on random A ({_m}, {_d}), B ({_n}, {_d})",
+        atol=1e-9,
+    )
 ### END HIDDEN TESTS
 
 # %% nbgrader={"grade": true, "grade_id": "test_cosine_similarity_matrix_zero_rows", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 """cosine_similarity_matrix gives 0.0, not nan, for rows that are all zeros."""
-_S = cosine_similarity_matrix(np.array([[0.0, 0.0], [1.0, 1.0]]), np.array([[2.0, 0.0], [0.0, 0.0]]))
-checks.check_finite(_S, "cosine_similarity_matrix with zero rows",
-                    hint="divide only where the norm is positive (np.divide(..., where=norm > 0))")
-checks.check_close(_S, np.array([[0.0, 0.0], [1 / np.sqrt(2), 0.0]]),
-                   "cosine_similarity_matrix with zero rows")
+_S = cosine_similarity_matrix(
+    np.array([[0.0, 0.0], [1.0, 1.0]]), np.array([[2.0, 0.0], [0.0, 0.0]])
+)
+checks.check_finite(
+    _S,
+    "cosine_similarity_matrix with zero rows",
+    hint="divide only where the norm is positive (np.divide(..., where=norm > 0))",
+)
+checks.check_close(
+    _S, np.array([[0.0, 0.0], [1 / np.sqrt(2), 0.0]]), "cosine_similarity_matrix with zero rows"
+)
 ### BEGIN HIDDEN TESTS
 _A = np.zeros((3, 4))
 _A[1] = [1.0, 2.0, 3.0, 4.0]
@@ -383,7 +424,7 @@ checks.check_close(_S, np.diag([0.0, 1.0, 0.0]), "cosine_similarity_matrix(A, A)
 # %%
 vocab, E = data.word_embeddings()
 print(f"{len(vocab)} words, embedding dimension {E.shape[1]}")
-for word, vec in zip(vocab, E):
+for word, vec in zip(vocab, E, strict=True):
     print(f"{word:>8}  norm {np.linalg.norm(vec):5.2f}  {vec}")
 
 
@@ -449,14 +490,19 @@ _V = [f"w{i}" for i in range(12)]
 _X = _rng.normal(size=(12, 5))
 for _i, _w in enumerate(_V):
     _got = most_similar(_w, _X * np.arange(1, 13)[:, None], _V, k=11)
-    checks.check_equal(sorted(_got), sorted(_V[:_i] + _V[_i + 1 :]),
-                       f"most_similar({_w!r}, k=V-1) returns every other word exactly once")
+    checks.check_equal(
+        sorted(_got),
+        sorted(_V[:_i] + _V[_i + 1 :]),
+        f"most_similar({_w!r}, k=V-1) returns every other word exactly once",
+    )
 ### END HIDDEN TESTS
 
 # %% nbgrader={"grade": true, "grade_id": "test_most_similar_ranking", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
 """most_similar ranks by cosine similarity, most similar first."""
 checks.check_equal(
-    most_similar("cat", E, vocab, k=1), ["kitten"], "most_similar('cat', k=1)",
+    most_similar("cat", E, vocab, k=1),
+    ["kitten"],
+    "most_similar('cat', k=1)",
     hint="rank by COSINE similarity (direction), not by the raw dot product, and sort descending",
 )
 ### BEGIN HIDDEN TESTS
@@ -473,36 +519,56 @@ def _reference(word, emb, words, k):
 
 
 for _w in vocab:
-    checks.check_equal(most_similar(_w, E, vocab, k=4), _reference(_w, E, vocab, 4),
-                       f"most_similar({_w!r}, k=4) on the course table")
+    checks.check_equal(
+        most_similar(_w, E, vocab, k=4),
+        _reference(_w, E, vocab, 4),
+        f"most_similar({_w!r}, k=4) on the course table",
+    )
 _rng = np.random.default_rng(25)
 _V = [f"w{i}" for i in range(20)]
 _X = _rng.normal(size=(20, 6)) * _rng.uniform(0.05, 30.0, size=(20, 1))
 for _w in _V[:8]:
-    checks.check_equal(most_similar(_w, _X, _V, k=5), _reference(_w, _X, _V, 5),
-                       f"most_similar({_w!r}, k=5) on a random table with very different norms")
+    checks.check_equal(
+        most_similar(_w, _X, _V, k=5),
+        _reference(_w, _X, _V, 5),
+        f"most_similar({_w!r}, k=5) on a random table with very different norms",
+    )
 ### END HIDDEN TESTS
 
 # %% nbgrader={"grade": true, "grade_id": "test_most_similar_k", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 """most_similar returns a list of exactly k words (strings), and KeyError for unknown words."""
 for _k in (1, 2, 5):
     _got = most_similar("cat", E, vocab, k=_k)
-    checks.check_type(_got, list, f"most_similar('cat', k={_k})",
-                      hint="return a Python list of words, e.g. [vocab[i] for i in order]")
-    checks.check_equal(len(_got), _k, f"len(most_similar('cat', k={_k}))",
-                       hint="take the first k entries after sorting, no more, no fewer")
-    checks.check_type(_got[0], str, f"most_similar('cat', k={_k})[0]",
-                      hint="return words, not their indices")
+    checks.check_type(
+        _got,
+        list,
+        f"most_similar('cat', k={_k})",
+        hint="return a Python list of words, e.g. [vocab[i] for i in order]",
+    )
+    checks.check_equal(
+        len(_got),
+        _k,
+        f"len(most_similar('cat', k={_k}))",
+        hint="take the first k entries after sorting, no more, no fewer",
+    )
+    checks.check_type(
+        _got[0], str, f"most_similar('cat', k={_k})[0]", hint="return words, not their indices"
+    )
 ### BEGIN HIDDEN TESTS
 try:
     most_similar("zebra-unicorn", E, vocab, k=2)
 except KeyError:
     pass
 else:
-    raise checks.CheckError("most_similar('zebra-unicorn', ...) did not raise KeyError\n"
-                            "  likely mistake: check that the word is in vocab first")
-checks.check_equal(len(most_similar(vocab[0], E, vocab, k=len(vocab) - 1)), len(vocab) - 1,
-                   "len(most_similar(word, k=V-1))")
+    raise checks.CheckError(
+        "most_similar('zebra-unicorn', ...) did not raise KeyError\n"
+        "  likely mistake: check that the word is in vocab first"
+    )
+checks.check_equal(
+    len(most_similar(vocab[0], E, vocab, k=len(vocab) - 1)),
+    len(vocab) - 1,
+    "len(most_similar(word, k=V-1))",
+)
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -576,7 +642,7 @@ print("top-3 by cosine     :", [others[i] for i in np.argsort(-rankings(E)[1])[:
 # %%
 scores_dot = dot_scores(example.decoder_output, example.encoder_outputs)
 scores_cos = cosine_similarity_matrix(example.decoder_output[None, :], example.encoder_outputs)[0]
-for token, d, c in zip(example.source_tokens, scores_dot, scores_cos):
+for token, d, c in zip(example.source_tokens, scores_dot, scores_cos, strict=True):
     print(f"{token!r:8} dot = {d:+.3f}   cosine = {c:+.3f}")
 
 # %% [markdown]
@@ -595,10 +661,20 @@ for token, d, c in zip(example.source_tokens, scores_dot, scores_cos):
 
 # %% tags=["demo"]
 fig, axes = plt.subplots(1, 2, figsize=(16, 7))
-plots.heatmap(cosine_similarity_matrix(E, E), vocab, vocab, ax=axes[0], vmin=-1, vmax=1,
-              cmap="RdBu_r", title="cosine similarity", annotate=False)
-plots.heatmap(E @ E.T, vocab, vocab, ax=axes[1], cmap="magma",
-              title="dot product (E @ E.T)", annotate=False)
+plots.heatmap(
+    cosine_similarity_matrix(E, E),
+    vocab,
+    vocab,
+    ax=axes[0],
+    vmin=-1,
+    vmax=1,
+    cmap="RdBu_r",
+    title="cosine similarity",
+    annotate=False,
+)
+plots.heatmap(
+    E @ E.T, vocab, vocab, ax=axes[1], cmap="magma", title="dot product (E @ E.T)", annotate=False
+)
 fig.tight_layout()
 plt.show()
 
