@@ -12,7 +12,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from autograder.course import Course, CourseError, nbgrader_config
+from autograder.course import Course, CourseError, nbgrader_config, release_ignore
 
 
 def generate(
@@ -67,7 +67,11 @@ def build(
     for assignment in course.resolve_assignments(assignments):
         with tempfile.TemporaryDirectory(prefix="autograder-build-") as tmp:
             tmp_root = Path(tmp)
-            shutil.copytree(course.solutions / assignment, tmp_root / "source" / assignment)
+            shutil.copytree(
+                course.solutions / assignment,
+                tmp_root / "source" / assignment,
+                ignore=release_ignore,
+            )
             generate(tmp_root, "source", "release", assignment)
             target = dest / assignment
             if target.exists():

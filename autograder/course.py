@@ -18,9 +18,9 @@ from traitlets.config import Config
 ASSIGNMENT_RE = re.compile(r"^\d\d_[a-z0-9_]+$")
 COURSE_ID = "attention"
 
-# Files that may travel from solutions/NN_name/ into the student release. Everything else is
-# left behind, so a paired jupytext file, a mutant catalogue or an instructor's note can never
-# ship, whatever its name.
+# Files that may travel from solutions/NN_name/ into the student release (see release_ignore).
+# Everything else is left behind, so a paired jupytext file, a mutant catalogue or an
+# instructor's note can never ship, whatever its name.
 RELEASE_INCLUDE = ["*.ipynb", "*.csv", "*.json", "*.txt", "*.png", "*.svg"]
 # Belt and braces: never copy these even if an include pattern above matched them.
 RELEASE_IGNORE = [
@@ -32,6 +32,27 @@ RELEASE_IGNORE = [
     "mutants*",
     "feedback",
 ]
+
+
+def release_ignore(folder: str, names: list[str]) -> set[str]:
+    """``shutil.copytree`` ignore function: drop every file the release must not contain.
+
+    nbgrader 0.9 applies ``CourseDirectory.ignore`` but not ``include``, so the build copies the
+    sources through this whitelist first: a file ships only when it matches ``RELEASE_INCLUDE``
+    and no ``RELEASE_IGNORE`` pattern.
+    """
+    from fnmatch import fnmatch
+
+    dropped = set()
+    for name in names:
+        if any(fnmatch(name, pat) for pat in RELEASE_IGNORE):
+            dropped.add(name)
+        elif os.path.isfile(os.path.join(folder, name)) and not any(
+            fnmatch(name, pat) for pat in RELEASE_INCLUDE
+        ):
+            dropped.add(name)
+    return dropped
+
 
 # Generous limits: under load on a 2-core machine `import torch` alone can take 10 s or more, and
 # a timeout must never zero a correct submission. Sandboxing and tighter limits live in the
@@ -157,7 +178,6 @@ def nbgrader_config(
     c.CourseDirectory.submitted_directory = "submitted"
     c.CourseDirectory.autograded_directory = "autograded"
     c.CourseDirectory.feedback_directory = "feedback"
-    c.CourseDirectory.include = list(RELEASE_INCLUDE)
     c.CourseDirectory.ignore = list(RELEASE_IGNORE)
     c.CourseDirectory.db_url = f"sqlite:///{(db_path or root / 'gradebook.db').resolve()}"
     c.Execute.timeout = cell_timeout

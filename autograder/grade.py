@@ -36,7 +36,13 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from autograder.build import generate
-from autograder.course import ASSIGNMENT_RE, CELL_TIMEOUT_S, Course, CourseError
+from autograder.course import (
+    ASSIGNMENT_RE,
+    CELL_TIMEOUT_S,
+    Course,
+    CourseError,
+    release_ignore,
+)
 from autograder.job import RESULT_VERSION, sha256_file, write_json_atomic
 
 GRADES_COLUMNS = ["student_id", "assignment", "score", "max_score", "status"]
@@ -87,7 +93,7 @@ def prepare_workspace(course: Course, workspace: Path, assignments: list[str]) -
         shutil.copytree(
             course.solutions / a,
             target,
-            ignore=shutil.ignore_patterns("*.py", ".ipynb_checkpoints", "__pycache__", "mutants*"),
+            ignore=release_ignore,
         )
     fingerprint = _fingerprint(workspace, assignments)
     stamp = workspace / "source.sha256"

@@ -90,6 +90,26 @@ def _read_notebook_problem(path: Path) -> str | None:
     return None
 
 
+class _ErrorLog(logging.Handler):
+    """Collects the error messages nbgrader logs while it autogrades."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+    def problem(self) -> str | None:
+        """``crashed kernel`` or ``timeout: ...`` when the log says so, else None."""
+        logged = "\n".join(self.messages)
+        if "DeadKernelError" in logged or "Kernel died" in logged:
+            return "crashed kernel"
+        if "kernel became unresponsive" in logged:
+            return "timeout: the kernel became unresponsive"
+        return None
+
+
 def _execution_problem(autograded: Path) -> str | None:
     """Timeout or dead kernel, read from the executed notebook's error outputs."""
     import nbformat
@@ -154,11 +174,17 @@ def run_job(spec: dict[str, Any]) -> dict[str, Any]:
         converter.force = True
         converter.log.setLevel(logging.ERROR)
         status = "ok"
+        # nbgrader catches a dead or unresponsive kernel itself, logs it, deletes the executed
+        # notebook and raises a generic "see the above traceback"; keep the log to say why.
+        errors = _ErrorLog()
+        converter.log.addHandler(errors)
         try:
             converter.start()
         except Exception as exc:
             message = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else ""
-            status = f"grading error: {message or type(exc).__name__}"
+            status = errors.problem() or f"grading error: {message or type(exc).__name__}"
+        finally:
+            converter.log.removeHandler(errors)
 
         autograded = root / "autograded" / student / assignment / f"{assignment}.ipynb"
         status = _execution_problem(autograded) or status

@@ -130,6 +130,7 @@ def run_catalogue(
     mutants: list[Mutant] | None = None,
     *,
     cell_timeout: int = 60,
+    min_per_exercise: int = MIN_MUTANTS_PER_EXERCISE,
 ) -> CatalogueReport:
     """Run ``mutants`` (default: the notebook's catalogue) against the notebook's test cells."""
     import nbformat
@@ -150,9 +151,9 @@ def run_catalogue(
             problems.append(f"mutant {m.name}: catches unknown or no test cells {unknown}")
     for exercise in solutions:
         n = sum(m.function == exercise for m in mutants)
-        if n < MIN_MUTANTS_PER_EXERCISE:
+        if n < min_per_exercise:
             problems.append(
-                f"exercise {exercise} has {n} mutants; at least {MIN_MUTANTS_PER_EXERCISE} needed"
+                f"exercise {exercise} has {n} mutants; at least {min_per_exercise} needed"
             )
     if problems:
         return CatalogueReport(
