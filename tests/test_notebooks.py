@@ -1,0 +1,129 @@
+"""The notebooks as a student meets them: they run top to bottom and show what they promise."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+from autograder.course import Course
+
+REPO = Path(__file__).resolve().parent.parent
+ASSIGNMENTS = Course(REPO).assignments()
+REQUIRED_SECTIONS = [
+    "You will learn",
+    "Prerequisites",
+    "Estimated time",
+    "Check your understanding",
+    "Recap",
+    "Further reading",
+]
+
+
+def _execute(path: Path):
+    nb = nbformat.read(str(path), as_version=4)
+    client = NotebookClient(
+        nb,
+        timeout=600,
+        kernel_name="python3",
+        allow_errors=True,
+        resources={"metadata": {"path": str(path.parent)}},
+    )
+    env = {k: v for k, v in os.environ.items() if k != "JPY_PARENT_PID"}
+    env["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
+    with client.setup_kernel(env=env):
+        for index, cell in enumerate(nb.cells):
+            client.execute_cell(cell, index)
+    return nb
+
+
+@pytest.fixture(scope="module", params=ASSIGNMENTS)
+def executed(request):
+    """(assignment, the solution notebook executed top to bottom, demo cells included)."""
+    return request.param, _execute(Course(REPO).source_notebook(request.param))
+
+
+def test_solution_notebook_runs_top_to_bottom_without_errors(executed):
+    assignment, nb = executed
+    errors = [
+        (i, o.get("ename"), o.get("evalue"))
+        for i, c in enumerate(nb.cells)
+        for o in c.get("outputs", [])
+        if o.get("output_type") == "error"
+    ]
+    assert not errors, f"{assignment}: {errors}"
+
+
+def test_solution_notebook_shows_at_least_one_figure(executed):
+    assignment, nb = executed
+    images = [o for c in nb.cells for o in c.get("outputs", []) if "image/png" in o.get("data", {})]
+    assert images, f"{assignment} shows no figure"
+
+
+def test_solution_notebook_prints_no_warnings(executed):
+    assignment, nb = executed
+    stderr = [
+        "".join(o.get("text", ""))
+        for c in nb.cells
+        for o in c.get("outputs", [])
+        if o.get("output_type") == "stream" and o.get("name") == "stderr"
+    ]
+    assert not stderr, f"{assignment} writes to stderr: {stderr}"
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_notebook_has_every_section_the_curriculum_asks_for(assignment):
+    nb = nbformat.read(str(Course(REPO).release_notebook(assignment)), as_version=4)
+    text = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    for section in REQUIRED_SECTIONS:
+        assert section in text, f"{assignment} lacks '{section}'"
+    assert re.search(r"\(\d{4}\)", text), "further reading cites papers with their year"
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_exercise_headings_state_points_that_match_the_test_cells(assignment):
+    """`### Exercise N.M: title (P points)` equals the points of that exercise's test cells."""
+    nb = nbformat.read(str(Course(REPO).source_notebook(assignment)), as_version=4)
+    stated, current = {}, None
+    points: dict[str, float] = {}
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            m = re.search(
+                r"^###? (?:Exercise [\d.]+: .*|\d+\. Check your understanding) "
+                r"\((\d+) points?\)",
+                cell.source,
+                re.M,
+            )
+            if m:
+                current = cell.source.splitlines()[0]
+                stated[current] = float(m.group(1))
+                points[current] = 0.0
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("grade") and current is not None:
+            points[current] += float(meta.get("points", 0))
+    assert stated, "no exercise headings with points"
+    assert stated == points
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_release_runs_until_the_first_exercise_without_errors(assignment, tmp_path):
+    """A student who only runs the cells before the first exercise sees no error."""
+    path = Course(REPO).release_notebook(assignment)
+    nb = nbformat.read(str(path), as_version=4)
+    first = next(
+        i for i, c in enumerate(nb.cells) if c.metadata.get("nbgrader", {}).get("solution")
+    )
+    nb.cells = nb.cells[:first]
+    trimmed = tmp_path / path.name
+    nbformat.write(nb, str(trimmed))
+    executed_nb = _execute(trimmed)
+    assert not [
+        o
+        for c in executed_nb.cells
+        for o in c.get("outputs", [])
+        if o.get("output_type") == "error"
+    ]
