@@ -59,6 +59,7 @@ class Submission:
     student_id: str
     assignment: str
     path: Path | None
+    problem: str = "missing: no notebook handed in"
 
 
 def is_safe_id(name: str) -> bool:
@@ -155,7 +156,14 @@ def find_submissions(folder: Path, assignments: list[str], explicit: bool) -> li
                 found.append(Submission(student, a, nb))
             elif (student_dir / a).is_dir():
                 others = sorted((student_dir / a).glob("*.ipynb"))
-                found.append(Submission(student, a, others[0] if len(others) == 1 else None))
+                if len(others) == 1:
+                    found.append(Submission(student, a, others[0]))
+                elif others:
+                    names = ", ".join(p.name for p in others)
+                    problem = f"ambiguous: several notebooks ({names}) and none named {a}.ipynb"
+                    found.append(Submission(student, a, None, problem))
+                else:
+                    found.append(Submission(student, a, None))
             elif explicit:
                 found.append(Submission(student, a, None))
     return found
@@ -190,7 +198,7 @@ def _missing_result(workspace: Path, sub: Submission, fingerprint: str) -> dict[
         "source_fingerprint": fingerprint,
         "score": 0.0,
         "max_score": sum(c["max_score"] for c in cells),
-        "status": "missing: no notebook handed in",
+        "status": sub.problem,
         "cells": cells,
         "seconds": 0.0,
     }

@@ -21,11 +21,11 @@ from typing import Any
 
 import nbformat
 import pytest
+from conftest import TINY, submit
 
 from autograder.course import Course, CourseError
 from autograder.grade import grade
 from autograder.preprocessors import SKIPPED_SOURCE
-from conftest import TINY, submit
 
 GRADES_HEADER = "student_id,assignment,score,max_score,status"
 CELLS_HEADER = "student_id,assignment,grade_id,score,max_score"
@@ -446,6 +446,43 @@ def test_renamed_notebook_alone_in_the_assignment_folder_is_graded(batch: Batch)
     assert not (batch.submissions / "renamed" / TINY / f"{TINY}.ipynb").exists()
     row = grades_by_student(batch.out)["renamed"]
     assert (row["score"], row["status"]) == ("4", "ok")
+
+
+def test_several_notebooks_none_with_the_expected_name_are_flagged_as_ambiguous(
+    batch: Batch, tmp_path: Path
+) -> None:
+    subs = tmp_path / "submissions"
+    folder = subs / "two" / TINY
+    folder.mkdir(parents=True)
+    (folder / "draft.ipynb").write_bytes(nb_bytes(batch.submissions, "correct"))
+    (folder / "final.ipynb").write_bytes(nb_bytes(batch.submissions, "correct"))
+    out = copy_out(batch.out, tmp_path / "out")
+    grade(batch.course, subs, out, assignments=[TINY])
+    row = grades_by_student(out)["two"]
+    assert row["status"].startswith("ambiguous")
+    assert "draft.ipynb" in row["status"] and "final.ipynb" in row["status"]
+    assert row["score"] == "0"
+
+
+def test_editing_the_solutions_makes_every_result_stale(batch: Batch, tmp_path: Path) -> None:
+    course = Course(tmp_path / "course")
+    shutil.copytree(batch.course.root, course.root)
+    subs = tmp_path / "submissions"
+    for student in ("correct", "triple"):
+        submit(subs, student, TINY, nb_bytes(batch.submissions, student))
+    out = tmp_path / "out"
+    grade(course, subs, out)
+    source = read_nb(course.source_notebook(TINY))
+    # The instructor makes the halve test stricter: 5 / 2 must now be an int (it is not).
+    source = with_cell(
+        source, "test_halve", '"""halve."""\nassert halve(4) == 2\nassert isinstance(halve(4), int)'
+    )
+    nbformat.write(source, str(course.source_notebook(TINY)))
+
+    progress = Progress()
+    grade(course, subs, out, progress=progress)
+    assert progress.students == ["correct", "triple"]
+    assert cells_by_student(out)["correct"]["test_halve"] == 0.0
 
 
 # ---------------------------------------------------------------------------------------------
