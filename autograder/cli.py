@@ -125,12 +125,12 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "check":
             from autograder.check import run_checks
 
-            results = run_checks(
+            checks = run_checks(
                 course, args.assignment, mutants=not args.no_mutants, workers=args.workers
             )
-            for r in results:
-                print(r.format(), flush=True)
-            failed = [r.name for r in results if not r.ok]
+            for check in checks:
+                print(check.format(), flush=True)
+            failed = [check.name for check in checks if not check.ok]
             print("check: all passed" if not failed else f"check: FAILED: {', '.join(failed)}")
             return 1 if failed else 0
         if args.command == "grade":
@@ -166,9 +166,9 @@ def main(argv: list[str] | None = None) -> int:
             reports = [
                 run_catalogue(course, a) for a in course.resolve_assignments(args.assignment)
             ]
-            for r in reports:
-                print(r.format())
-            return 0 if all(r.ok for r in reports) else 1
+            for report in reports:
+                print(report.format())
+            return 0 if all(report.ok for report in reports) else 1
     except CourseError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -99,7 +99,8 @@ def _show(x: object) -> str:
         a = _tensor_to_numpy(x)
         if a.ndim == 0:
             return f"tensor({_show(a.item())})"
-        return f"tensor of shape {_shape_text(a.shape)}, dtype {str(x.dtype)}:\n{_array_text(a)}"
+        dtype = getattr(x, "dtype", "?")
+        return f"tensor of shape {_shape_text(a.shape)}, dtype {dtype}:\n{_array_text(a)}"
     if isinstance(x, np.ndarray):
         if x.ndim == 0:
             return _show(x.item())
@@ -370,7 +371,7 @@ def check_equal(got: object, expected: object, name: str, hint: str = "") -> Non
     except (ValueError, TypeError, RuntimeError):  # arrays and tensors compare elementwise
         left = _tensor_to_numpy(got) if _is_tensor(got) else got
         right = _tensor_to_numpy(expected) if _is_tensor(expected) else expected
-        equal = bool(np.array_equal(left, right))
+        equal = bool(np.array_equal(left, right))  # type: ignore[arg-type]
     if equal:
         return
     problem = "wrong value"

@@ -62,7 +62,7 @@ def _text_colour(image: AxesImage, value: float) -> str:
     """Black or white, whichever reads better on the cell colour of ``value``."""
     if not np.isfinite(value):
         return "black"
-    red, green, blue, _ = image.cmap(image.norm(value))
+    red, green, blue, _ = image.cmap(image.norm(np.asarray(value)))
     luminance = 0.2126 * red + 0.7152 * green + 0.0722 * blue  # ITU-R BT.709 weights
     return "black" if luminance > 0.5 else "white"
 
