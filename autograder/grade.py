@@ -43,7 +43,8 @@ from autograder.course import (
     CourseError,
     release_ignore,
 )
-from autograder.job import RESULT_VERSION, sha256_file, write_json_atomic
+from autograder.job import RESULT_VERSION, sha256_file, write_json_atomic, zero_result
+from autograder.kernels import kernel_env
 
 GRADES_COLUMNS = ["student_id", "assignment", "score", "max_score", "status"]
 CELLS_COLUMNS = ["student_id", "assignment", "grade_id", "score", "max_score"]
@@ -184,22 +185,13 @@ def _result_is_current(path: Path, sub: Submission, fingerprint: str) -> bool:
 
 
 def _missing_result(workspace: Path, sub: Submission, fingerprint: str) -> dict[str, Any]:
-    from autograder.job import expected_cells
-
-    cells = [
-        {"grade_id": c["grade_id"], "score": 0.0, "max_score": c["max_score"]}
-        for c in expected_cells(workspace, sub.assignment)
-    ]
     return {
         "version": RESULT_VERSION,
         "student_id": sub.student_id,
         "assignment": sub.assignment,
         "submission_sha256": "",
         "source_fingerprint": fingerprint,
-        "score": 0.0,
-        "max_score": sum(c["max_score"] for c in cells),
-        "status": sub.problem,
-        "cells": cells,
+        **zero_result(workspace, sub.assignment, sub.problem),
         "seconds": 0.0,
     }
 
@@ -219,8 +211,7 @@ def _run_job_process(
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as fh:
         json.dump(spec, fh)
         spec_path = fh.name
-    env = {k: v for k, v in os.environ.items() if k != "JPY_PARENT_PID"}
-    env["MPLBACKEND"] = "Agg"
+    env = kernel_env()
     env["PYTHONWARNINGS"] = "ignore"
     reason = None
     try:

@@ -58,10 +58,11 @@ def _db_url(path: Path) -> str:
     return f"sqlite:///{path.resolve()}"
 
 
-def _zero_result(spec: dict[str, Any], status: str) -> dict[str, Any]:
+def zero_result(workspace: Path, assignment: str, status: str) -> dict[str, Any]:
+    """Score, max_score, status and cells of a submission that earns nothing (0 on every cell)."""
     cells = [
         {"grade_id": c["grade_id"], "score": 0.0, "max_score": c["max_score"]}
-        for c in expected_cells(Path(spec["workspace"]), spec["assignment"])
+        for c in expected_cells(workspace, assignment)
     ]
     return {
         "score": 0.0,
@@ -69,6 +70,12 @@ def _zero_result(spec: dict[str, Any], status: str) -> dict[str, Any]:
         "status": status,
         "cells": cells,
     }
+
+
+def _first_line(exc: BaseException) -> str:
+    """The first line of an exception's message (at most 200 characters), or its type name."""
+    text = str(exc).strip()
+    return text.splitlines()[0][:200] if text else type(exc).__name__
 
 
 def _read_notebook_problem(path: Path) -> str | None:
@@ -85,8 +92,7 @@ def _read_notebook_problem(path: Path) -> str | None:
         nb = nbformat.reads(raw.decode("utf-8"), as_version=4)
         nbformat.validate(nb)
     except Exception as exc:
-        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        return f"malformed notebook: {first_line[:200]}"
+        return f"malformed notebook: {_first_line(exc)}"
     return None
 
 
@@ -155,7 +161,8 @@ def run_job(spec: dict[str, Any]) -> dict[str, Any]:
 
     problem = _read_notebook_problem(submission)
     if problem:
-        return {**base, **_zero_result(spec, problem), "seconds": time.monotonic() - started}
+        zero = zero_result(workspace, assignment, problem)
+        return {**base, **zero, "seconds": time.monotonic() - started}
 
     with tempfile.TemporaryDirectory(prefix="autograder-job-") as tmp:
         root = Path(tmp)
@@ -181,8 +188,7 @@ def run_job(spec: dict[str, Any]) -> dict[str, Any]:
         try:
             converter.start()
         except Exception as exc:
-            message = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else ""
-            status = errors.problem() or f"grading error: {message or type(exc).__name__}"
+            status = errors.problem() or f"grading error: {_first_line(exc)}"
         finally:
             converter.log.removeHandler(errors)
 
@@ -207,8 +213,7 @@ def run_job(spec: dict[str, Any]) -> dict[str, Any]:
             if status == "ok":
                 status = f"grading error: no grades recorded ({type(exc).__name__})"
         if not cells:
-            zero = _zero_result(spec, status)
-            cells = zero["cells"]
+            cells = zero_result(workspace, assignment, status)["cells"]
 
         if autograded.is_file():
             kept = workspace / "autograded" / student / assignment / f"{assignment}.ipynb"

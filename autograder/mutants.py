@@ -16,7 +16,6 @@ mutants end to end through ``grade`` to show the harness agrees with the real gr
 from __future__ import annotations
 
 import copy
-import os
 import runpy
 import shutil
 import tempfile
@@ -24,7 +23,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from autograder.course import Course, CourseError
+from autograder.course import Course, CourseError, release_ignore
+from autograder.kernels import kernel_env
 from autograder.preprocessors import is_demo
 
 MIN_MUTANTS_PER_EXERCISE = 5
@@ -166,7 +166,7 @@ def run_catalogue(
         shutil.copytree(
             course.solutions / assignment,
             workdir,
-            ignore=shutil.ignore_patterns("*.py", "mutants*", ".ipynb_checkpoints"),
+            ignore=release_ignore,
         )
         client = NotebookClient(
             nb,
@@ -176,8 +176,6 @@ def run_catalogue(
             interrupt_on_timeout=True,
             resources={"metadata": {"path": str(workdir)}},
         )
-        env = {k: v for k, v in os.environ.items() if k != "JPY_PARENT_PID"}
-        env["MPLBACKEND"] = "Agg"
 
         def execute(source: str, index: int):
             cell = nbformat.v4.new_code_cell(source)
@@ -196,7 +194,7 @@ def run_catalogue(
                 gid for i, (gid, c) in enumerate(tests.items()) if _failed(execute(c.source, i))
             ]
 
-        with client.setup_kernel(env=env):
+        with client.setup_kernel(env=kernel_env()):
             for index, cell in enumerate(nb.cells):
                 if cell.cell_type == "code" and not is_demo(cell):
                     run = copy.deepcopy(cell)

@@ -13,28 +13,16 @@ import sys
 import time
 from pathlib import Path
 
-import nbformat
 import torch
-from nbclient import NotebookClient
 
 from autograder.course import find_course
+from autograder.kernels import execute_notebook
 
 
 def run(notebook: Path) -> float:
     """Execute ``notebook`` in its folder and return the wall time in seconds."""
-    nb = nbformat.read(str(notebook), as_version=4)
-    client = NotebookClient(
-        nb,
-        timeout=600,
-        kernel_name="python3",
-        resources={"metadata": {"path": str(notebook.parent)}},
-    )
-    env = {k: v for k, v in os.environ.items() if k != "JPY_PARENT_PID"}
-    env["MPLBACKEND"] = "Agg"
     started = time.perf_counter()
-    with client.setup_kernel(env=env):
-        for index, cell in enumerate(nb.cells):
-            client.execute_cell(cell, index)
+    execute_notebook(notebook)
     return time.perf_counter() - started
 
 

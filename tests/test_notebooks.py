@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
 import nbformat
 import pytest
-from nbclient import NotebookClient
 
 from autograder.course import Course
+from autograder.kernels import execute_notebook
 
 REPO = Path(__file__).resolve().parent.parent
 ASSIGNMENTS = Course(REPO).assignments()
@@ -25,20 +24,9 @@ REQUIRED_SECTIONS = [
 
 
 def _execute(path: Path):
-    nb = nbformat.read(str(path), as_version=4)
-    client = NotebookClient(
-        nb,
-        timeout=600,
-        kernel_name="python3",
-        allow_errors=True,
-        resources={"metadata": {"path": str(path.parent)}},
+    return execute_notebook(
+        path, allow_errors=True, mpl_backend="module://matplotlib_inline.backend_inline"
     )
-    env = {k: v for k, v in os.environ.items() if k != "JPY_PARENT_PID"}
-    env["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
-    with client.setup_kernel(env=env):
-        for index, cell in enumerate(nb.cells):
-            client.execute_cell(cell, index)
-    return nb
 
 
 @pytest.fixture(scope="module", params=ASSIGNMENTS)

@@ -1,0 +1,43 @@
+"""Starting kernels the same way everywhere: the grader, the mutant harness, benchmarks, tests."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+
+def kernel_env(mpl_backend: str = "Agg") -> dict[str, str]:
+    """The environment for a kernel we start: ours, minus Jupyter's parent-process marker.
+
+    ``JPY_PARENT_PID`` would tie the kernel's lifetime to a Jupyter server that is not its parent;
+    ``MPLBACKEND`` picks matplotlib's backend (``Agg`` draws nothing on screen).
+    """
+    env = {k: v for k, v in os.environ.items() if k != "JPY_PARENT_PID"}
+    env["MPLBACKEND"] = mpl_backend
+    return env
+
+
+def execute_notebook(
+    path: Path, *, timeout: int = 600, allow_errors: bool = False, mpl_backend: str = "Agg"
+) -> Any:
+    """Execute the notebook at ``path`` top to bottom in its folder and return it with outputs.
+
+    Raises:
+        nbclient.exceptions.CellExecutionError: a cell failed and ``allow_errors`` is False.
+    """
+    import nbformat
+    from nbclient import NotebookClient
+
+    nb = nbformat.read(str(path), as_version=4)
+    client = NotebookClient(
+        nb,
+        timeout=timeout,
+        kernel_name="python3",
+        allow_errors=allow_errors,
+        resources={"metadata": {"path": str(path.parent)}},
+    )
+    with client.setup_kernel(env=kernel_env(mpl_backend)):
+        for index, cell in enumerate(nb.cells):
+            client.execute_cell(cell, index)
+    return nb
