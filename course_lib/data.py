@@ -1,20 +1,35 @@
-"""Small hand-authored data sets: a word embedding table and the "Let's go" -> "Vamos" example.
+"""The course's data: small hand-authored tables and a generated sequence-to-sequence task.
 
-Everything here is written out in this file, so nothing is downloaded and every number can be
+- ``word_embeddings``: a 13-word embedding table with interpretable dimensions (notebook 02);
+- ``lets_go_example`` and ``phrase_pairs``: the "Let's go" -> "Vamos" worked example and a small
+  English -> Spanish phrase set (notebooks 02 and 03);
+- ``ReversalTask``: sequence reversal with a source length that can be swept, generated from a
+  seed (notebooks 01, 03 and 06).
+
+Everything is written out or generated here, so nothing is downloaded and every number can be
 read. Each call returns fresh copies, so a notebook cannot corrupt the originals.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    import torch
 
 __all__ = [
     "DIMENSION_NAMES",
     "DOT_VS_COSINE_EXAMPLES",
+    "PAD",
+    "SOS",
     "LetsGoExample",
+    "ReversalTask",
+    "Seq2SeqBatch",
     "lets_go_example",
+    "phrase_pairs",
     "word_embeddings",
 ]
 
@@ -84,12 +99,33 @@ class LetsGoExample:
         decoder_output: (2,), the decoder's output at its first step, whose input is the
             ``<EOS>`` token.
         target_tokens: the target sentence, ``("vamos", "<EOS>")``.
+        output_tokens: the decoder's output vocabulary, ``("ir", "vamos", "y", "<EOS>")``.
+        output_weights: (n_output_tokens, 4) = (4, 4), a fully connected layer that scores
+            every output token from the concatenation ``[decoder_output, attention_context]``
+            (2 + 2 numbers), as in ``scores = output_weights @ combined + output_bias``.
+        output_bias: (4,), that layer's bias.
     """
 
     source_tokens: tuple[str, ...] = ("let's", "go")
     encoder_outputs: np.ndarray
     decoder_output: np.ndarray
     target_tokens: tuple[str, ...] = ("vamos", "<EOS>")
+    output_tokens: tuple[str, ...] = ("ir", "vamos", "y", "<EOS>")
+    output_weights: np.ndarray = field(
+        default_factory=lambda: np.array(
+            [
+                # decoder output | attention context
+                [-0.6, 0.3, -0.7, 0.5],  # "ir": "to go", the wrong sense of "go" here
+                [0.8, 0.4, 1.2, 0.2],  # "vamos"
+                [-0.2, -0.8, 0.1, 0.6],  # "y"
+                [0.2, 0.5, -1.0, -0.3],  # "<EOS>"
+            ],
+            dtype=np.float64,
+        )
+    )
+    output_bias: np.ndarray = field(
+        default_factory=lambda: np.array([0.1, -0.2, 0.0, 0.1], dtype=np.float64)
+    )
 
 
 def lets_go_example() -> LetsGoExample:
@@ -113,3 +149,161 @@ def lets_go_example() -> LetsGoExample:
         ),
         decoder_output=np.array([0.64, 0.71], dtype=np.float64),  # first step, input <EOS>
     )
+
+
+# A small English -> Spanish phrase set in the spirit of "Let's go" -> "Vamos": short phrases,
+# lowercase, tokens separated by spaces. Some keep the word order ("el perro come"), some do not
+# (adjectives follow the noun: "the black cat" -> "el gato negro"), and some change the length
+# ("let's go" -> "vamos"), which is what a translation model has to cope with.
+_PHRASE_PAIRS: tuple[tuple[str, str], ...] = (
+    ("let's go", "vamos"),
+    ("let's eat", "comamos"),
+    ("let's run", "corramos"),
+    ("to go", "ir"),
+    ("to eat", "comer"),
+    ("to run", "correr"),
+    ("the cat", "el gato"),
+    ("the dog", "el perro"),
+    ("the black cat", "el gato negro"),
+    ("the white dog", "el perro blanco"),
+    ("the cat eats", "el gato come"),
+    ("the dog runs", "el perro corre"),
+    ("the black cat runs", "el gato negro corre"),
+    ("i eat bread", "yo como pan"),
+    ("we eat bread", "nosotros comemos pan"),
+    ("we go home", "vamos a casa"),
+)
+
+
+def phrase_pairs() -> list[tuple[str, str]]:
+    """Return a small hand-authored English -> Spanish phrase set.
+
+    Returns:
+        a fresh list of ``(english, spanish)`` pairs of lowercase, space-separated phrases, from
+        one to four words. ``("let's go", "vamos")`` comes first.
+    """
+    return list(_PHRASE_PAIRS)
+
+
+# ---- a generated sequence-to-sequence task --------------------------------------------------
+
+# Special token ids shared by every model trained on ``ReversalTask``.
+PAD = 0  # padding after the end of a shorter sequence
+SOS = 1  # start of sequence: the decoder's first input
+
+
+@dataclass(frozen=True)
+class Seq2SeqBatch:
+    """A padded batch of (source, target) pairs, ready for teacher forcing.
+
+    Attributes:
+        src: (B, S) int64 source tokens, ``PAD`` after each sequence's end.
+        src_lens: (B,) int64 true source lengths (the number of non-``PAD`` tokens).
+        dec_in: (B, T) int64 decoder inputs: ``SOS`` followed by the target shifted right by
+            one (teacher forcing), ``PAD`` after the end.
+        tgt: (B, T) int64 targets, ``PAD`` after the end.
+    """
+
+    src: torch.Tensor
+    src_lens: torch.Tensor
+    dec_in: torch.Tensor
+    tgt: torch.Tensor
+
+    def to(self, device: torch.device | str) -> Seq2SeqBatch:
+        """The same batch on ``device`` (``src_lens`` stays on the CPU, as packing wants)."""
+        return Seq2SeqBatch(
+            self.src.to(device), self.src_lens, self.dec_in.to(device), self.tgt.to(device)
+        )
+
+
+@dataclass(frozen=True)
+class ReversalTask:
+    """Sequence reversal: read a sequence of symbols, write it backwards.
+
+    A source is ``length`` symbols drawn uniformly from ``n_symbols`` symbols (token ids
+    ``2 .. n_symbols + 1``; 0 is ``PAD`` and 1 is ``SOS``); its target is the same symbols in
+    reverse order. The first target symbol is the *last* source symbol, so a model cannot start
+    writing before it has read everything, and every target position depends on one precise
+    source position: the alignment is the anti-diagonal.
+
+    Attributes:
+        n_symbols: how many distinct symbols (default 10).
+        min_len, max_len: training batches mix source lengths uniformly in this range.
+    """
+
+    n_symbols: int = 10
+    min_len: int = 4
+    max_len: int = 24
+
+    def __post_init__(self) -> None:
+        if self.n_symbols < 2:
+            raise ValueError(f"n_symbols must be at least 2, got {self.n_symbols}")
+        if not 1 <= self.min_len <= self.max_len:
+            raise ValueError(
+                f"need 1 <= min_len <= max_len, got min_len={self.min_len}, max_len={self.max_len}"
+            )
+
+    @property
+    def vocab_size(self) -> int:
+        """Number of token ids, special tokens included: ``n_symbols + 2``."""
+        return self.n_symbols + 2
+
+    def batch(
+        self, batch_size: int, rng: np.random.Generator, length: int | None = None
+    ) -> Seq2SeqBatch:
+        """Draw a batch of ``batch_size`` pairs from ``rng``.
+
+        Args:
+            batch_size: number of pairs B.
+            rng: the generator to draw from (``np.random.default_rng(seed)``), so batches are
+                reproducible.
+            length: every source has exactly this length; by default lengths are drawn
+                uniformly from ``min_len .. max_len``.
+
+        Returns:
+            a :class:`Seq2SeqBatch` padded to the longest source in the batch (S = T).
+        """
+        import torch
+
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+        if length is not None and length < 1:
+            raise ValueError(f"length must be at least 1, got {length}")
+        if length is None:
+            lens = rng.integers(self.min_len, self.max_len + 1, size=batch_size)
+        else:
+            lens = np.full(batch_size, length)
+        width = int(lens.max())
+        src = np.full((batch_size, width), PAD, dtype=np.int64)
+        tgt = np.full((batch_size, width), PAD, dtype=np.int64)
+        dec_in = np.full((batch_size, width), PAD, dtype=np.int64)
+        for i, n in enumerate(lens):
+            symbols = rng.integers(2, 2 + self.n_symbols, size=n)
+            src[i, :n] = symbols
+            tgt[i, :n] = symbols[::-1]
+            dec_in[i, 0] = SOS
+            dec_in[i, 1:n] = tgt[i, : n - 1]
+        return Seq2SeqBatch(
+            torch.from_numpy(src),
+            torch.from_numpy(lens.astype(np.int64)),
+            torch.from_numpy(dec_in),
+            torch.from_numpy(tgt),
+        )
+
+    def decode(self, tokens: object) -> str:
+        """Render a row of token ids as text: symbols as letters ``a, b, ...``, ``PAD`` as
+        ``_``, ``SOS`` as ``^``. Accepts a list, numpy array or 1-D tensor."""
+        ids = np.asarray(tokens.tolist() if hasattr(tokens, "tolist") else tokens).ravel()
+        alphabet = "abcdefghijklmnopqrstuvwxyz"
+        out = []
+        for t in ids:
+            t = int(t)
+            if t == PAD:
+                out.append("_")
+            elif t == SOS:
+                out.append("^")
+            elif 2 <= t < 2 + min(self.n_symbols, len(alphabet)):
+                out.append(alphabet[t - 2])
+            else:
+                out.append("?")
+        return "".join(out)

@@ -160,3 +160,103 @@ def test_lets_go_attention_weights_are_clear_but_not_overwhelming() -> None:
     weights /= weights.sum()
     go = example.source_tokens.index("go")
     assert 0.6 <= weights[go] <= 0.85
+
+
+# ---- the "let's go" output layer and the phrase set ------------------------------------------
+
+
+def test_lets_go_output_layer_predicts_vamos_after_attention():
+    """Dot scores -> softmax -> weighted sum -> [decoder, context] -> layer: "vamos" wins."""
+    ex = data.lets_go_example()
+    scores = np.array([float(np.dot(row, ex.decoder_output)) for row in ex.encoder_outputs])
+    weights = np.exp(scores) / np.exp(scores).sum()
+    context = weights[0] * ex.encoder_outputs[0] + weights[1] * ex.encoder_outputs[1]
+    logits = ex.output_weights @ np.concatenate([ex.decoder_output, context]) + ex.output_bias
+    assert ex.output_tokens[int(np.argmax(logits))] == "vamos"
+    assert ex.output_weights.shape == (len(ex.output_tokens), 4)
+    assert ex.output_bias.shape == (len(ex.output_tokens),)
+    assert 0.6 < weights[1] < 0.8  # "go" gets most, "let's" clearly some
+
+
+def test_lets_go_output_layer_is_a_fresh_copy_each_call():
+    first = data.lets_go_example()
+    first.output_weights[:] = 0
+    assert data.lets_go_example().output_weights.any()
+
+
+def test_phrase_pairs_start_with_lets_go_and_are_lowercase_words():
+    pairs = data.phrase_pairs()
+    assert pairs[0] == ("let's go", "vamos")
+    assert len(pairs) >= 10
+    for english, spanish in pairs:
+        for phrase in (english, spanish):
+            assert phrase == phrase.lower().strip()
+            assert 1 <= len(phrase.split()) <= 4
+    assert len({e for e, _ in pairs}) == len(pairs), "each English phrase once"
+    pairs.append(("x", "y"))
+    assert ("x", "y") not in data.phrase_pairs()
+
+
+# ---- ReversalTask -----------------------------------------------------------------------------
+
+
+def test_reversal_batch_targets_are_the_sources_reversed_and_padded():
+    task = data.ReversalTask(n_symbols=5, min_len=3, max_len=9)
+    batch = task.batch(32, np.random.default_rng(1))
+    lens = batch.src_lens.numpy()
+    assert batch.src.shape == batch.tgt.shape == batch.dec_in.shape == (32, lens.max())
+    assert lens.min() >= 3 and lens.max() <= 9
+    for i, n in enumerate(lens):
+        src, tgt = batch.src[i].numpy(), batch.tgt[i].numpy()
+        assert (src[:n] >= 2).all() and (src[:n] < 2 + 5).all()
+        assert (src[n:] == data.PAD).all() and (tgt[n:] == data.PAD).all()
+        np.testing.assert_array_equal(tgt[:n], src[:n][::-1])
+
+
+def test_reversal_decoder_input_is_sos_then_target_shifted_right():
+    task = data.ReversalTask()
+    batch = task.batch(16, np.random.default_rng(2))
+    for i, n in enumerate(batch.src_lens.tolist()):
+        dec, tgt = batch.dec_in[i].tolist(), batch.tgt[i].tolist()
+        assert dec[0] == data.SOS
+        assert dec[1:n] == tgt[: n - 1]
+        assert all(t == data.PAD for t in dec[n:])
+
+
+def test_reversal_batches_are_reproducible_and_fixed_length_works():
+    task = data.ReversalTask()
+    a = task.batch(8, np.random.default_rng(5))
+    b = task.batch(8, np.random.default_rng(5))
+    assert all(
+        (x == y).all() for x, y in zip(a.__dict__.values(), b.__dict__.values(), strict=True)
+    )
+    fixed = task.batch(4, np.random.default_rng(0), length=30)
+    assert fixed.src.shape == (4, 30) and (fixed.src_lens == 30).all()
+    assert fixed.src.dtype == fixed.tgt.dtype == fixed.src_lens.dtype
+
+
+def test_reversal_task_mixes_lengths_over_its_whole_range():
+    task = data.ReversalTask(min_len=4, max_len=24)
+    lens = task.batch(2000, np.random.default_rng(0)).src_lens
+    assert int(lens.min()) == 4 and int(lens.max()) == 24
+    assert task.vocab_size == 12
+
+
+@pytest.mark.parametrize("kwargs", [dict(n_symbols=1), dict(min_len=0), dict(min_len=5, max_len=4)])
+def test_reversal_task_rejects_bad_settings(kwargs):
+    with pytest.raises(ValueError):
+        data.ReversalTask(**kwargs)
+
+
+def test_reversal_batch_rejects_bad_sizes():
+    task = data.ReversalTask()
+    with pytest.raises(ValueError, match="batch_size"):
+        task.batch(0, np.random.default_rng(0))
+    with pytest.raises(ValueError, match="length"):
+        task.batch(2, np.random.default_rng(0), length=0)
+
+
+def test_reversal_decode_renders_symbols_pad_and_sos():
+    task = data.ReversalTask()
+    assert task.decode([data.SOS, 2, 3, 11, data.PAD]) == "^abj_"
+    assert task.decode(np.array([4, 99])) == "c?"
