@@ -7,7 +7,8 @@ writes its result as JSON (atomically); the parent merges results into the CSV f
 
 Result fields: ``student_id, assignment, score, max_score, status, cells`` (a list of
 ``{grade_id, score, max_score}``), ``submission_sha256``, ``source_fingerprint``, ``seconds``.
-``status`` is ``ok`` or says why a human should look.
+``status`` is ``ok`` or says why a human should look (including ``review: ...`` when the static
+scan of autograder.scan flags the student's code; the score is still the graded one).
 """
 
 from __future__ import annotations
@@ -135,6 +136,24 @@ def _execution_problem(autograded: Path) -> str | None:
     return None
 
 
+def _review(submission: Path, source: Path) -> str:
+    """``review: ...`` when the static scan flags the student's code (see autograder.scan)."""
+    import nbformat
+
+    from autograder.scan import scan_notebook, summarise
+
+    try:
+        nb = nbformat.read(str(submission), as_version=4)
+        locked = {
+            cell.metadata.get("nbgrader", {}).get("grade_id")
+            for cell in nbformat.read(str(source), as_version=4).cells
+            if cell.metadata.get("nbgrader", {}).get("locked")
+        }
+        return summarise(scan_notebook(nb, locked - {None}))
+    except Exception as exc:  # the scan must never cost a grade
+        return f"review: the static scan failed ({_first_line(exc)})"
+
+
 def run_job(spec: dict[str, Any]) -> dict[str, Any]:
     """Grade one submission as described by ``spec`` and return the result (see module doc).
 
@@ -220,6 +239,9 @@ def run_job(spec: dict[str, Any]) -> dict[str, Any]:
             kept.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(autograded, kept)
 
+    review = _review(submission, workspace / "source" / assignment / f"{assignment}.ipynb")
+    if review:
+        status = review if status == "ok" else f"{status}; {review}"
     cells.sort(key=lambda c: c["grade_id"])
     return {
         **base,

@@ -48,6 +48,8 @@ EXPECTED_CELLS = {
     "bad_json": ZERO,
     "empty": ZERO,
     "kernel_dies": ZERO,
+    # a correct answer that also patches a builtin: graded as is, flagged for review.
+    "patcher": FULL,
 }
 HONEST = ["correct", "renamed", "noisy", "triple", "abs_only", "blank"]
 
@@ -152,7 +154,7 @@ class Batch:
 
 @pytest.fixture(scope="module")
 def batch(tiny_course_template: Course, tmp_path_factory: pytest.TempPathFactory) -> Batch:
-    """The tiny course and one batch of ten students graded with one worker."""
+    """The tiny course and one batch of eleven students graded with one worker."""
     base = tmp_path_factory.mktemp("grade_batch")
     shutil.copytree(tiny_course_template.root, base / "course")
     course = Course(base / "course")
@@ -184,6 +186,10 @@ def batch(tiny_course_template: Course, tmp_path_factory: pytest.TempPathFactory
     submit(subs, "bad_json", TINY, b'{"cells": [')
     submit(subs, "empty", TINY, b"")
     submit(subs, "kernel_dies", TINY, with_cell(solution, "double", "import os\n\nos._exit(1)"))
+    patcher = (
+        "import builtins\n\nbuiltins.abs = lambda x: x\n\n\ndef double(x):\n    return 2 * x\n"
+    )
+    submit(subs, "patcher", TINY, with_cell(solution, "double", patcher))
     renamed = subs / "renamed" / TINY / "my_work.ipynb"
     renamed.parent.mkdir(parents=True)
     nbformat.write(solution, str(renamed))
@@ -298,6 +304,16 @@ def test_malformed_notebook_gets_zero_and_a_malformed_status(
     ]
 
 
+def test_monkeypatching_is_flagged_for_review_with_the_line_and_the_score_kept(
+    batch: Batch,
+) -> None:
+    row = grades_by_student(batch.out)["patcher"]
+    assert row["status"] == (
+        "review: monkeypatching: `builtins.abs = lambda x: x` (double, line 3)"
+    )
+    assert row["score"] == "4"
+
+
 def test_kernel_that_dies_is_flagged_as_crashed_with_zero(batch: Batch) -> None:
     row = grades_by_student(batch.out)["kernel_dies"]
     assert row["status"] == "crashed kernel"
@@ -311,7 +327,7 @@ def test_broken_submissions_do_not_change_honest_students_grades(batch: Batch) -
         assert grades[student]["status"] == "ok", student
         assert float(grades[student]["score"]) == sum(EXPECTED_CELLS[student].values()), student
     flagged = {s for s, r in grades.items() if r["status"] != "ok"}
-    assert flagged == {"bad_json", "empty", "kernel_dies"}
+    assert flagged == {"bad_json", "empty", "kernel_dies", "patcher"}
 
 
 def test_returned_results_match_grades_csv(batch: Batch) -> None:
@@ -321,8 +337,9 @@ def test_returned_results_match_grades_csv(batch: Batch) -> None:
         assert f"{r['score']:g}" == grades[r["student_id"]]["score"]
         assert r["status"] == grades[r["student_id"]]["status"]
     assert len(batch.progress.calls) == len(EXPECTED_CELLS)
-    assert [done for done, _, _ in batch.progress.calls] == list(range(1, 11))
-    assert {total for _, total, _ in batch.progress.calls} == {10}
+    n = len(EXPECTED_CELLS)
+    assert [done for done, _, _ in batch.progress.calls] == list(range(1, n + 1))
+    assert {total for _, total, _ in batch.progress.calls} == {n}
 
 
 # ---------------------------------------------------------------------------------------------

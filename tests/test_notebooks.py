@@ -115,3 +115,42 @@ def test_release_runs_until_the_first_exercise_without_errors(assignment, tmp_pa
         for o in c.get("outputs", [])
         if o.get("output_type") == "error"
     ]
+
+
+# The claims the seq2seq notebooks make, checked on what their experiment cells print:
+# `Result: <model> at length <L>: <acc>% token accuracy (trained in <s> s)`.
+RESULT_LINE = re.compile(
+    r"Result: (?P<model>.+) at length (?P<length>\d+): (?P<acc>[\d.]+)% token accuracy "
+    r"\(trained in (?P<seconds>[\d.]+) s\)"
+)
+EXPERIMENT_CLAIMS = {
+    # assignment: {model label fragment: (lowest allowed %, highest allowed %)}
+    "01_rnn_limits": {"without attention": (0.0, 60.0)},
+    "03_attention": {"without attention": (0.0, 60.0), "with attention": (95.0, 100.0)},
+}
+
+
+def experiment_results(nb) -> dict[str, tuple[int, float]]:
+    """{model label: (length, accuracy %)} from the Result lines a notebook printed."""
+    found = {}
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "stream" and out.get("name") == "stdout":
+                for m in RESULT_LINE.finditer(out.get("text", "")):
+                    found[m["model"]] = (int(m["length"]), float(m["acc"]))
+    return found
+
+
+def test_seq2seq_experiments_show_the_accuracy_their_text_claims(executed):
+    """01: the LSTM without attention collapses at length >= 20; 03: attention does not."""
+    assignment, nb = executed
+    if assignment not in EXPERIMENT_CLAIMS:
+        pytest.skip(f"{assignment} runs no seq2seq experiment")
+    results = experiment_results(nb)
+    for fragment, (low, high) in EXPERIMENT_CLAIMS[assignment].items():
+        # "with attention" is not a substring of "without attention"
+        matches = [(length, acc) for label, (length, acc) in results.items() if fragment in label]
+        assert len(matches) == 1, f"{assignment}: one result for '{fragment}', got {results}"
+        length, acc = matches[0]
+        assert length >= 20, f"{assignment}: the sweep must reach 20 tokens, got {length}"
+        assert low <= acc <= high, f"{assignment} '{fragment}': {acc}% not in [{low}, {high}]"
