@@ -157,8 +157,12 @@ def nbgrader_config(
     release: str = "release",
     db_path: Path | None = None,
     cell_timeout: int = CELL_TIMEOUT_S,
+    sandbox: bool = False,
 ) -> Config:
     """nbgrader configuration for a course tree rooted at ``root``.
+
+    With ``sandbox``, kernels run through ``autograder.sandbox.SandboxedKernelManager``
+    (bubblewrap where installed, resource limits always).
 
     Args:
         root: nbgrader's ``CourseDirectory.root``.
@@ -183,6 +187,10 @@ def nbgrader_config(
     c.Execute.timeout = cell_timeout
     c.Execute.startup_timeout = KERNEL_STARTUP_TIMEOUT_S
     c.Execute.interrupt_on_timeout = True
+    if sandbox:
+        from autograder.sandbox import SandboxedKernelManager
+
+        c.Execute.kernel_manager_class = SandboxedKernelManager
 
     from nbconvert.preprocessors import ClearMetadataPreprocessor
     from nbgrader.preprocessors import (

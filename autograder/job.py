@@ -192,7 +192,12 @@ def run_job(spec: dict[str, Any]) -> dict[str, Any]:
         db = root / "gradebook.db"
         shutil.copyfile(workspace / "gradebook.db", db)
 
-        config = nbgrader_config(root, db_path=db, cell_timeout=int(spec["cell_timeout"]))
+        config = nbgrader_config(
+            root,
+            db_path=db,
+            cell_timeout=int(spec["cell_timeout"]),
+            sandbox=bool(spec.get("sandbox", True)),
+        )
         config.CourseDirectory.assignment_id = assignment
         config.CourseDirectory.student_id = student
         coursedir = CourseDirectory(config=config)

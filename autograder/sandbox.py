@@ -1,0 +1,296 @@
+"""Run a grading kernel in a sandbox: no network, a minimal filesystem view, resource limits.
+
+With bubblewrap (``bwrap``) on the PATH, the kernel of each graded notebook runs in new
+network, PID, IPC and UTS namespaces and sees only
+
+- the Python installation and the virtual environment, read-only (so ``course_lib``, numpy and
+  torch import), plus the few system folders a Python process needs (``/usr``, ``/lib``, ...);
+- its working folder (a private copy of the one submission being graded), read-write;
+- a private, empty ``/tmp``.
+
+It does not see ``solutions/``, the gradebook, the grading workspace, the other students'
+submissions or the instructor's home. It talks to the grader over IPC sockets in a folder of
+its own (TCP would need the network), is interrupted by a message (the grader cannot signal a
+process in another PID namespace) and dies with the grader.
+
+Inside, before Python starts the kernel, a small launcher sets resource limits (address space,
+CPU time, processes, file size) and, when the grader runs as root, drops to the unprivileged
+user id of its own (as root, the process limit would not apply).
+
+Without bubblewrap the same limits apply to a kernel that is otherwise not isolated, and the
+grader warns once: see ``sandbox_mode`` and the README.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from jupyter_client.manager import AsyncKernelManager
+from traitlets import Bool, Integer
+
+__all__ = [
+    "Limits",
+    "SandboxedKernelManager",
+    "bwrap_path",
+    "launcher_command",
+    "sandbox_mode",
+    "wrap_command",
+]
+
+# Kernels run as a user id of their own, above the ids of real accounts: the process limit
+# counts per user, so one student's fork bomb cannot starve a kernel grading someone else.
+SANDBOX_UID_BASE = 1_000_000
+
+
+def sandbox_uid() -> int:
+    """A user id no other live grading job uses (the job's PID is unique while it runs)."""
+    return SANDBOX_UID_BASE + os.getpid()
+
+
+# What a Python process reads outside the Python installation (read-only, when they exist).
+SYSTEM_PATHS = (
+    "/usr",
+    "/lib",
+    "/lib64",
+    "/lib32",
+    "/bin",
+    "/sbin",
+    "/etc/ld.so.cache",
+    "/etc/ld.so.conf",
+    "/etc/ld.so.conf.d",
+    "/etc/localtime",
+    "/etc/alternatives",
+    "/etc/fonts",
+    "/etc/ssl",
+    "/etc/passwd",
+    "/etc/group",
+)
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Resource limits for one kernel (0 means no limit).
+
+    Attributes:
+        memory_mb: address space (RLIMIT_AS). torch reserves a lot of virtual memory when it
+            imports, so this is a cap on runaway allocations, not a tight budget.
+        cpu_seconds: CPU time of the kernel process (RLIMIT_CPU): a busy loop that the
+            per-cell wall-clock timeout fails to interrupt still ends.
+        processes: processes and threads of the kernel's user (RLIMIT_NPROC): bounds a fork
+            bomb.
+        file_mb: the largest file the kernel may write (RLIMIT_FSIZE).
+    """
+
+    memory_mb: int = 8192
+    cpu_seconds: int = 1800
+    processes: int = 256
+    file_mb: int = 256
+
+
+def bwrap_path() -> str | None:
+    """The bubblewrap executable, or None when it is not installed (or disabled by
+    ``AUTOGRADER_SANDBOX=off``)."""
+    if os.environ.get("AUTOGRADER_SANDBOX", "").lower() in ("off", "0", "no", "false"):
+        return None
+    return shutil.which("bwrap")
+
+
+def sandbox_mode() -> str:
+    """``"bubblewrap"`` when kernels are isolated, else ``"limits only"``."""
+    return "bubblewrap" if bwrap_path() else "limits only"
+
+
+_warned = False
+
+
+def warn_if_unsandboxed() -> None:
+    """Warn once per process that kernels run without isolation."""
+    global _warned
+    if not _warned and bwrap_path() is None:
+        _warned = True
+        warnings.warn(
+            "bubblewrap (bwrap) is not installed: student code runs with resource limits but "
+            "can read and write what you can and reach the network. Install it "
+            "(Debian/Ubuntu: apt-get install bubblewrap) to sandbox grading.",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+
+
+# Runs inside the sandbox, before the kernel: limits first, then (as root) drop to nobody.
+_LAUNCHER = """
+import os, resource, sys
+mem, cpu, nproc, fsize, uid = (int(a) for a in sys.argv[1:6])
+def cap(kind, value):
+    if value > 0:
+        soft, hard = resource.getrlimit(kind)
+        value = value if hard == resource.RLIM_INFINITY else min(value, hard)
+        resource.setrlimit(kind, (value, value))
+cap(resource.RLIMIT_AS, mem * 2**20)
+cap(resource.RLIMIT_CPU, cpu)
+cap(resource.RLIMIT_FSIZE, fsize * 2**20)
+if uid >= 0 and os.getuid() == 0:
+    os.setgroups([])
+    os.setgid(uid)
+    os.setuid(uid)
+cap(resource.RLIMIT_NPROC, nproc)
+os.environ.pop("JPY_PARENT_PID", None)
+os.execv(sys.argv[6], sys.argv[6:])
+""".strip()
+
+
+def launcher_command(kernel_cmd: list[str], limits: Limits, drop_to: int = -1) -> list[str]:
+    """``kernel_cmd`` preceded by a Python launcher that applies ``limits`` (and drops to the
+    user id ``drop_to`` when started as root; -1 keeps the user)."""
+    python = kernel_cmd[0]
+    return [
+        python,
+        "-c",
+        _LAUNCHER,
+        str(limits.memory_mb),
+        str(limits.cpu_seconds),
+        str(limits.processes),
+        str(limits.file_mb),
+        str(drop_to),
+        *kernel_cmd,
+    ]
+
+
+def _python_roots() -> list[str]:
+    """Folders holding the Python installation, the environment and importable packages."""
+    import course_lib
+
+    roots = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}
+    roots.add(str(Path(course_lib.__file__).resolve().parent))
+    executable = Path(sys.executable)
+    roots.add(str(executable.parent))
+    roots.add(str(executable.resolve().parent.parent))
+    return sorted(r for r in roots if r and Path(r).exists())
+
+
+def wrap_command(kernel_cmd: list[str], *, workdir: Path, ipc_dir: Path, bwrap: str) -> list[str]:
+    """``kernel_cmd`` run by bubblewrap with the view described in the module docstring."""
+    args = [
+        bwrap,
+        "--unshare-net",
+        "--unshare-pid",
+        "--unshare-ipc",
+        "--unshare-uts",
+        "--die-with-parent",
+        "--new-session",
+        "--hostname",
+        "sandbox",
+        "--proc",
+        "/proc",
+        "--dev",
+        "/dev",
+        "--perms",
+        "1777",
+        "--tmpfs",
+        "/tmp",
+    ]
+    roots = _python_roots()
+    writable = [str(workdir), str(ipc_dir)]
+    # bubblewrap creates the folders above a bind point with mode 0700, which the unprivileged
+    # kernel could not cross: create them first, world-traversable.
+    parents = {
+        str(parent)
+        for target in [*roots, *writable]
+        for parent in Path(target).parents
+        if str(parent) != "/"
+    }
+    for parent in sorted(parents, key=lambda p: (p.count("/"), p)):
+        args += ["--perms", "0755", "--dir", parent]
+    for path in SYSTEM_PATHS:
+        args += ["--ro-bind-try", path, path]
+    for root in roots:
+        args += ["--ro-bind", root, root]
+    for path in writable:
+        args += ["--bind", path, path]
+    args += ["--chdir", str(workdir), "--setenv", "HOME", "/tmp", "--setenv", "TMPDIR", "/tmp"]
+    args += [
+        "--setenv",
+        "MPLCONFIGDIR",
+        "/tmp/matplotlib",
+        "--setenv",
+        "IPYTHONDIR",
+        "/tmp/ipython",
+    ]
+    args += ["--unsetenv", "JPY_PARENT_PID"]
+    return [*args, "--", *kernel_cmd]
+
+
+def _open_to(path: Path, uid: int) -> None:
+    """Let ``uid`` read and write ``path`` and everything below it (we are root)."""
+    for folder, dirs, files in os.walk(path):
+        for name in [folder, *(os.path.join(folder, n) for n in dirs + files)]:
+            try:
+                os.chown(name, uid, uid, follow_symlinks=False)
+            except OSError:
+                pass
+
+
+class SandboxedKernelManager(AsyncKernelManager):
+    """A KernelManager whose kernel runs in the sandbox (see the module docstring).
+
+    Used by the grader through ``Execute.kernel_manager_class``; the limits are config traits
+    (``SandboxedKernelManager.memory_mb`` and so on).
+    """
+
+    memory_mb = Integer(Limits.memory_mb, help="address-space limit (MiB), 0 = none").tag(
+        config=True
+    )
+    cpu_seconds = Integer(Limits.cpu_seconds, help="CPU-time limit (s), 0 = none").tag(config=True)
+    processes = Integer(Limits.processes, help="process limit, 0 = none").tag(config=True)
+    file_mb = Integer(Limits.file_mb, help="largest file written (MiB), 0 = none").tag(config=True)
+    isolate = Bool(True, help="use bubblewrap when it is installed").tag(config=True)
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._bwrap = bwrap_path() if self.isolate else None
+        self._ipc_dir = Path(tempfile.mkdtemp(prefix="autograder-ipc-"))
+        if self._bwrap:
+            # TCP would need the network that the sandbox does not have.
+            self.transport = "ipc"
+            self.ip = str(self._ipc_dir / "kernel")
+            self.connection_file = str(self._ipc_dir / "kernel.json")
+        else:
+            warn_if_unsandboxed()
+
+    @property
+    def limits(self) -> Limits:
+        return Limits(self.memory_mb, self.cpu_seconds, self.processes, self.file_mb)
+
+    async def _async_pre_start_kernel(self, **kw: Any) -> tuple[list[str], dict[str, Any]]:
+        kernel_cmd, kw = await super()._async_pre_start_kernel(**kw)
+        env = dict(kw.get("env") or os.environ)
+        env.pop("JPY_PARENT_PID", None)
+        kw["env"] = env
+        root = os.getuid() == 0
+        if not self._bwrap:
+            return launcher_command(kernel_cmd, self.limits), kw
+        # The kernel's PID is not ours to signal: interrupt by message.
+        if self.kernel_spec is not None:
+            self.kernel_spec.interrupt_mode = "message"
+        workdir = Path(kw.get("cwd") or os.getcwd()).resolve()
+        uid = sandbox_uid() if root else -1
+        if root:
+            _open_to(workdir, uid)
+            _open_to(self._ipc_dir, uid)
+        # The kernel's banner and log are of no use to the grader's log.
+        kw["stdout"] = kw["stderr"] = subprocess.DEVNULL
+        inner = launcher_command(kernel_cmd, self.limits, drop_to=uid)
+        return wrap_command(inner, workdir=workdir, ipc_dir=self._ipc_dir, bwrap=self._bwrap), kw
+
+    async def cleanup_resources(self, restart: bool = False) -> None:  # type: ignore[override]
+        await super().cleanup_resources(restart=restart)
+        if not restart:
+            shutil.rmtree(self._ipc_dir, ignore_errors=True)
