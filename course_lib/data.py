@@ -307,3 +307,143 @@ class ReversalTask:
             else:
                 out.append("?")
         return "".join(out)
+
+
+# ----------------------------------------------------------------------------------------------
+# Notebook 04 (self-attention): two sentences with hand-set embeddings and projections.
+#
+# One tiny "layer" serves both sentences: every word has an interpretable embedding over
+# SENTENCE_FEATURES, and the query, key and value projections are written out below, so the
+# notebook can load them into a self-attention module and show, with the student's own code,
+# that "that" looks at "girl" and "it" looks at "elephant". There is no word order in these
+# embeddings (positions come in notebook 06), so the two "the"s of the elephant sentence are
+# the same vector.
+
+SENTENCE_FEATURES: tuple[str, ...] = (
+    "noun",
+    "animate",
+    "determiner",
+    "pronoun",
+    "predicate",
+    "function",
+)
+QUERY_KEY_FEATURES: tuple[str, ...] = ("noun", "animate")
+VALUE_FEATURES: tuple[str, ...] = ("noun", "animate", "predicate")
+
+# fmt: off
+_WORD_FEATURES: dict[str, tuple[float, ...]] = {
+    #             noun animate determiner pronoun predicate function
+    "see":      (0.0,  0.0,    0.0,       0.0,    1.0,      0.0),  # a verb: wants an agent
+    "that":     (0.0,  0.0,    1.0,       0.0,    0.0,      0.0),  # points at a noun
+    "girl":     (1.0,  1.0,    0.0,       0.0,    0.0,      0.0),  # an animate noun
+    "run":      (0.0,  0.0,    0.0,       0.0,    1.0,      0.0),  # a verb: wants an agent
+    "the":      (0.0,  0.0,    1.0,       0.0,    0.0,      0.0),  # points at a noun
+    "elephant": (1.0,  1.0,    0.0,       0.0,    0.0,      0.0),  # an animate noun
+    "didn't":   (0.0,  0.0,    0.0,       0.0,    0.0,      1.0),  # grammar
+    "cross":    (0.0,  0.0,    0.0,       0.0,    1.0,      0.0),  # a verb: wants an agent
+    "street":   (1.0,  0.0,    0.0,       0.0,    0.0,      0.0),  # an inanimate noun
+    "because":  (0.0,  0.0,    0.0,       0.0,    0.0,      1.0),  # grammar
+    "it":       (0.0,  0.0,    0.0,       1.0,    0.0,      0.0),  # stands for some noun
+    "was":      (0.0,  0.0,    0.0,       0.0,    0.0,      1.0),  # grammar
+    "too":      (0.0,  0.0,    0.0,       0.0,    0.0,      1.0),  # grammar
+    "tired":    (0.0,  0.0,    0.0,       0.0,    1.0,      0.0),  # said of a living thing
+}
+
+# Paper convention (Vaswani et al. 2017): Q = X @ W_Q with W_Q of shape (d_model, d_k).
+# Rows are SENTENCE_FEATURES; query/key columns are QUERY_KEY_FEATURES.
+_W_Q = (  # what each kind of word looks for: (wants a noun, wants an animate thing)
+    (0.0, 0.0),  # noun: asks nothing
+    (0.0, 0.0),  # animate: asks nothing
+    (3.0, 0.0),  # determiner: wants the noun it introduces
+    (2.0, 3.0),  # pronoun: wants a noun, preferably a living one
+    (0.0, 3.0),  # predicate: wants a living agent
+    (0.0, 0.0),  # function: asks nothing
+)
+_W_K = (  # what each word offers: (is a noun, is animate)
+    (1.0, 0.0),
+    (0.0, 1.0),
+    (0.0, 0.0),
+    (0.0, 0.0),
+    (0.0, 0.0),
+    (0.0, 0.0),
+)
+_W_V = (  # what each word passes on when attended to: (noun, animate, predicate)
+    (1.0, 0.0, 0.0),
+    (0.0, 1.0, 0.0),
+    (0.0, 0.0, 0.0),
+    (0.0, 0.0, 0.0),
+    (0.0, 0.0, 1.0),
+    (0.0, 0.0, 0.0),
+)
+# fmt: on
+
+SELF_ATTENTION_SENTENCES: tuple[str, ...] = (
+    "see that girl run",
+    "the elephant didn't cross the street because it was too tired",
+)
+
+
+@dataclass(frozen=True, eq=False, kw_only=True)
+class SelfAttentionExample:
+    """A sentence with hand-set embeddings and query, key and value projections.
+
+    Attributes:
+        tokens: the L words of the sentence, lowercase, in order.
+        embeddings: (L, d_model) = (L, 6), row ``i`` the embedding of ``tokens[i]`` over
+            ``SENTENCE_FEATURES``.
+        w_q: (d_model, d_k) = (6, 2), queries are ``embeddings @ w_q`` (paper convention;
+            ``torch.nn.Linear`` stores the transpose, ``weight = w_q.T``).
+        w_k: (d_model, d_k) = (6, 2), keys are ``embeddings @ w_k``.
+        w_v: (d_model, d_v) = (6, 3), values are ``embeddings @ w_v``.
+    """
+
+    tokens: tuple[str, ...]
+    embeddings: np.ndarray
+    w_q: np.ndarray
+    w_k: np.ndarray
+    w_v: np.ndarray
+
+
+def self_attention_example(sentence: str) -> SelfAttentionExample:
+    """Return one of ``SELF_ATTENTION_SENTENCES`` with its hand-set embeddings and projections.
+
+    The projections are shared by both sentences. Keys say whether a word is a noun and
+    whether it is animate; queries say what a word looks for: a determiner ("that", "the")
+    looks for a noun, the pronoun "it" for a noun that is preferably animate, a predicate
+    ("see", "run", "cross", "tired") for an animate agent. Nouns and grammar words ask
+    nothing (zero query), so they spread their attention evenly. Values pass on whether a word
+    is a noun, animate, or a predicate.
+
+    With attention weights ``softmax(Q K^T / sqrt(2))``, "that" puts most of its weight on
+    "girl", and "it" puts most of its weight on "elephant" rather than "street".
+
+    Args:
+        sentence: one of ``SELF_ATTENTION_SENTENCES``, e.g. ``"see that girl run"``.
+
+    Returns:
+        a :class:`SelfAttentionExample` with fresh float64 arrays.
+
+    Raises:
+        KeyError: ``sentence`` is not one of ``SELF_ATTENTION_SENTENCES``.
+    """
+    if sentence not in SELF_ATTENTION_SENTENCES:
+        options = ", ".join(repr(s) for s in SELF_ATTENTION_SENTENCES)
+        raise KeyError(f"unknown sentence {sentence!r}: use one of {options}")
+    tokens = tuple(sentence.split())
+    return SelfAttentionExample(
+        tokens=tokens,
+        embeddings=np.array([_WORD_FEATURES[t] for t in tokens], dtype=np.float64),
+        w_q=np.array(_W_Q, dtype=np.float64),
+        w_k=np.array(_W_K, dtype=np.float64),
+        w_v=np.array(_W_V, dtype=np.float64),
+    )
+
+
+__all__ += [
+    "QUERY_KEY_FEATURES",
+    "SELF_ATTENTION_SENTENCES",
+    "SENTENCE_FEATURES",
+    "VALUE_FEATURES",
+    "SelfAttentionExample",
+    "self_attention_example",
+]

@@ -260,3 +260,68 @@ def test_reversal_decode_renders_symbols_pad_and_sos():
     task = data.ReversalTask()
     assert task.decode([data.SOS, 2, 3, 11, data.PAD]) == "^abj_"
     assert task.decode(np.array([4, 99])) == "c?"
+
+
+# ---- notebook 04: the self-attention sentences ---------------------------------------------
+# Attention is computed here with numpy, independently of the package and of the notebook.
+
+
+def _hand_set_attention(sentence: str) -> tuple[tuple[str, ...], np.ndarray, np.ndarray]:
+    """(tokens, weights (L, L), outputs (L, d_v)) of the hand-set layer, scaled by sqrt(d_k)."""
+    ex = data.self_attention_example(sentence)
+    q, k, v = ex.embeddings @ ex.w_q, ex.embeddings @ ex.w_k, ex.embeddings @ ex.w_v
+    scores = q @ k.T / np.sqrt(k.shape[1])
+    weights = np.exp(scores - scores.max(axis=1, keepdims=True))
+    weights /= weights.sum(axis=1, keepdims=True)
+    return ex.tokens, weights, weights @ v
+
+
+def test_self_attention_examples_have_consistent_shapes_and_fresh_arrays() -> None:
+    for sentence in data.SELF_ATTENTION_SENTENCES:
+        ex = data.self_attention_example(sentence)
+        assert " ".join(ex.tokens) == sentence
+        d_model = len(data.SENTENCE_FEATURES)
+        assert ex.embeddings.shape == (len(ex.tokens), d_model)
+        assert ex.w_q.shape == ex.w_k.shape == (d_model, len(data.QUERY_KEY_FEATURES))
+        assert ex.w_v.shape == (d_model, len(data.VALUE_FEATURES))
+        for array in (ex.embeddings, ex.w_q, ex.w_k, ex.w_v):
+            assert array.dtype == np.float64
+            array[:] = 0.0
+        again = data.self_attention_example(sentence)
+        assert np.abs(again.w_q).sum() > 0 and np.abs(again.embeddings).sum() > 0
+
+
+def test_self_attention_example_rejects_an_unknown_sentence() -> None:
+    with pytest.raises(KeyError, match="unknown sentence"):
+        data.self_attention_example("the cat sat")
+
+
+def test_self_attention_example_d_v_differs_from_d_k() -> None:
+    ex = data.self_attention_example(data.SELF_ATTENTION_SENTENCES[0])
+    assert ex.w_v.shape[1] != ex.w_k.shape[1]
+
+
+def test_that_attends_most_to_girl() -> None:
+    tokens, weights, _ = _hand_set_attention("see that girl run")
+    row = weights[tokens.index("that")]
+    assert tokens[int(np.argmax(row))] == "girl"
+    assert row[tokens.index("girl")] > 0.6
+
+
+def test_it_attends_most_to_elephant_and_clearly_less_to_street() -> None:
+    sentence = "the elephant didn't cross the street because it was too tired"
+    tokens, weights, outputs = _hand_set_attention(sentence)
+    row = weights[tokens.index("it")]
+    assert tokens[int(np.argmax(row))] == "elephant"
+    assert row[tokens.index("elephant")] > 0.6
+    assert row[tokens.index("elephant")] > 5 * row[tokens.index("street")]
+    animate = data.VALUE_FEATURES.index("animate")
+    assert outputs[tokens.index("it"), animate] > 0.6  # "it" becomes animate after attention
+
+
+def test_raw_embeddings_make_that_attend_to_itself() -> None:
+    # Notebook 04 motivates learned projections with this: x.x favours the word itself.
+    ex = data.self_attention_example("see that girl run")
+    scores = ex.embeddings @ ex.embeddings.T
+    that = ex.tokens.index("that")
+    assert int(np.argmax(scores[that])) == that
