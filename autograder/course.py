@@ -58,6 +58,7 @@ def release_ignore(folder: str, names: list[str]) -> set[str]:
 # a timeout must never zero a correct submission. Sandboxing and tighter limits live in the
 # grading job, not here.
 CELL_TIMEOUT_S = 120
+IOPUB_TIMEOUT_S = 15
 KERNEL_STARTUP_TIMEOUT_S = 180
 
 
@@ -187,6 +188,9 @@ def nbgrader_config(
     c.Execute.timeout = cell_timeout
     c.Execute.startup_timeout = KERNEL_STARTUP_TIMEOUT_S
     c.Execute.interrupt_on_timeout = True
+    # After a timeout's interrupt, how long a kernel may take to report the cell as finished;
+    # a kernel that ignores the interrupt fails the notebook with a "timeout" status after it.
+    c.Execute.iopub_timeout = IOPUB_TIMEOUT_S
     if sandbox:
         from autograder.sandbox import SandboxedKernelManager
 

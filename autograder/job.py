@@ -22,7 +22,10 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from autograder.integrity import Repair
 
 RESULT_VERSION = 1
 
@@ -112,6 +115,8 @@ class _ErrorLog(logging.Handler):
         logged = "\n".join(self.messages)
         if "DeadKernelError" in logged or "Kernel died" in logged:
             return "crashed kernel"
+        if "Timeout waiting for IOPub output" in logged or "CellTimeoutError" in logged:
+            return "timeout: a cell ignored the interrupt at the time limit; not graded"
         if "kernel became unresponsive" in logged:
             return "timeout: the kernel became unresponsive"
         return None
@@ -134,6 +139,23 @@ def _execution_problem(autograded: Path) -> str | None:
             if ename in ("DeadKernelError", "DeadKernel"):
                 return "crashed kernel"
     return None
+
+
+def _repair(submission: Path, source: Path) -> Repair | None:
+    """The submission with its nbgrader cells repaired (see autograder.integrity), or None when
+    the repair itself fails (the submission is then graded as it is)."""
+    import nbformat
+
+    from autograder.integrity import repair
+
+    try:
+        return repair(
+            nbformat.read(str(submission), as_version=4),
+            nbformat.read(str(source), as_version=4),
+        )
+    except Exception:
+        logging.getLogger(__name__).exception("integrity repair failed")
+        return None
 
 
 def _review(submission: Path, source: Path) -> str:
@@ -160,6 +182,7 @@ def run_job(spec: dict[str, Any]) -> dict[str, Any]:
     ``spec`` keys: ``workspace`` (prepared by ``autograder.grade``), ``student_id``,
     ``assignment``, ``submission`` (path of the student's .ipynb), ``cell_timeout`` (s).
     """
+    import nbformat
     from nbgrader.api import Gradebook
     from nbgrader.converters import Autograde
     from nbgrader.coursedir import CourseDirectory
@@ -188,7 +211,11 @@ def run_job(spec: dict[str, Any]) -> dict[str, Any]:
         shutil.copytree(workspace / "source" / assignment, root / "source" / assignment)
         target = root / "submitted" / student / assignment / f"{assignment}.ipynb"
         target.parent.mkdir(parents=True)
-        shutil.copyfile(submission, target)
+        repaired = _repair(submission, workspace / "source" / assignment / f"{assignment}.ipynb")
+        if repaired is None:
+            shutil.copyfile(submission, target)
+        else:
+            nbformat.write(repaired.notebook, str(target))
         db = root / "gradebook.db"
         shutil.copyfile(workspace / "gradebook.db", db)
 
@@ -244,6 +271,9 @@ def run_job(spec: dict[str, Any]) -> dict[str, Any]:
             kept.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(autograded, kept)
 
+    integrity = repaired.status(assignment) if repaired is not None else ""
+    if integrity:
+        status = integrity if status == "ok" else f"{status}; {integrity}"
     review = _review(submission, workspace / "source" / assignment / f"{assignment}.ipynb")
     if review:
         status = review if status == "ok" else f"{status}; {review}"

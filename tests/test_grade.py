@@ -266,6 +266,9 @@ def test_editing_a_locked_test_cell_to_assert_true_gains_no_points(batch: Batch)
     cells = cells_by_student(batch.out)
     assert cells["tamper"] == cells["triple"], "the tests were restored, so as wrong as triple"
     assert grades_by_student(batch.out)["tamper"]["score"] == "1"
+    assert grades_by_student(batch.out)["tamper"]["status"] == (
+        "tampering flagged: test_double_small edited, test_double_hidden edited, test_halve edited"
+    )
     graded = read_nb(batch.out / "workspace" / "autograded" / "tamper" / TINY / f"{TINY}.ipynb")
     sources = {
         c.metadata["nbgrader"]["grade_id"]: c.source
@@ -327,7 +330,7 @@ def test_broken_submissions_do_not_change_honest_students_grades(batch: Batch) -
         assert grades[student]["status"] == "ok", student
         assert float(grades[student]["score"]) == sum(EXPECTED_CELLS[student].values()), student
     flagged = {s for s, r in grades.items() if r["status"] != "ok"}
-    assert flagged == {"bad_json", "empty", "kernel_dies", "patcher"}
+    assert flagged == {"bad_json", "empty", "kernel_dies", "patcher", "tamper"}
 
 
 def test_returned_results_match_grades_csv(batch: Batch) -> None:
