@@ -172,7 +172,7 @@ def nbgrader_config(
         db_path: sqlite gradebook; None means a gradebook in ``root``.
         cell_timeout: per-cell wall-clock limit in seconds when executing.
     """
-    from autograder.preprocessors import SkipDemoCells, StderrToStdout
+    from autograder.preprocessors import LimitOutputSize, SkipDemoCells, StderrToStdout
 
     ensure_scripts_on_path()
     c = Config()
@@ -224,6 +224,7 @@ def nbgrader_config(
         IgnorePattern,
         ClearMetadataPreprocessor,
         LimitOutput,
+        LimitOutputSize,
         SaveAutoGrades,
         AssignLatePenalties,
         CheckCellMetadata,

@@ -5,6 +5,7 @@
 - ``StderrToStdout`` turns stderr output of executed cells into stdout. nbgrader 0.9 gives zero
   to a test cell that wrote anything to stderr, so a torch ``UserWarning`` or a progress bar would
   zero a correct answer; an exception still shows up as an ``error`` output and still scores 0.
+- ``LimitOutputSize`` cuts huge outputs, so a notebook that prints megabytes stays small.
 """
 
 from __future__ import annotations
@@ -46,4 +47,31 @@ class StderrToStdout(NbGraderPreprocessor):
             for output in cell.get("outputs", []):
                 if output.get("output_type") == "stream" and output.get("name") == "stderr":
                     output["name"] = "stdout"
+        return cell, resources
+
+
+MAX_OUTPUT_CHARS = 100_000
+
+
+class LimitOutputSize(NbGraderPreprocessor):
+    """Cut every text output to ``MAX_OUTPUT_CHARS`` characters (nbgrader's LimitOutput counts
+    lines, so one 20 MB line would pass), and drop images beyond the same size."""
+
+    def preprocess_cell(
+        self, cell: NotebookNode, resources: dict[str, Any], index: int
+    ) -> tuple[NotebookNode, dict[str, Any]]:
+        if cell.cell_type != "code":
+            return cell, resources
+        note = "\n... [output cut by the autograder: {} characters in all]\n"
+        for output in cell.get("outputs", []):
+            text = output.get("text")
+            if isinstance(text, str) and len(text) > MAX_OUTPUT_CHARS:
+                output["text"] = text[:MAX_OUTPUT_CHARS] + note.format(len(text))
+            data = output.get("data", {})
+            for mime, value in list(data.items()):
+                size = len(value) if isinstance(value, str) else 0
+                if size > MAX_OUTPUT_CHARS and mime.startswith("text/"):
+                    data[mime] = value[:MAX_OUTPUT_CHARS] + note.format(size)
+                elif size > 10 * MAX_OUTPUT_CHARS:
+                    del data[mime]
         return cell, resources

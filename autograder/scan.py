@@ -12,8 +12,8 @@ line:
   escapes (``!ls``, ``%%bash``);
 - **ctypes**: ``ctypes``, ``cffi``;
 - **network**: ``socket``, ``urllib``, ``http``, ``requests`` and friends;
-- **file access**: ``open``/``Path``/``os`` calls on an absolute path, ``~`` or ``..``; any
-  mention of the gradebook or ``solutions/``; deleting files or changing directory;
+- **file access**: any string that is an absolute path, starts with ``~/`` or ``../``, or
+  mentions the gradebook or ``solutions/``; deleting files or changing directory;
 - **dynamic code**: ``eval``, ``exec``, ``compile``, ``__import__``, ``importlib``.
 
 A finding does not change a score: it puts the submission up for review (the ``status``
@@ -80,6 +80,8 @@ FILE_CHANGE_CALLS = frozenset(
 )
 DYNAMIC_CALLS = frozenset({"eval", "exec", "compile", "__import__"})
 SENSITIVE_TEXT = re.compile(r"gradebook|solutions[/\\]|\.db\b|/etc/|/proc/|/root\b|/home/")
+# A literal that names a place outside the submission's folder: /abs/path, ../up, ~/home.
+OUTSIDE_PATH = re.compile(r"^(/[\w.-]+){2,}/?$|^\.\./|^~/")
 SHELL_MAGICS = re.compile(r"^\s*%%?(bash|sh|system|sx|script|perl|ruby|subprocess)\b")
 
 
@@ -228,7 +230,9 @@ class _Visitor(ast.NodeVisitor):
         self.generic_visit(node)
 
     def visit_Constant(self, node: ast.Constant) -> None:
-        if isinstance(node.value, str) and SENSITIVE_TEXT.search(node.value):
+        if isinstance(node.value, str) and (
+            SENSITIVE_TEXT.search(node.value) or OUTSIDE_PATH.match(node.value)
+        ):
             self.flag("file access", node)
 
 

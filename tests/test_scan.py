@@ -43,6 +43,8 @@ FLAGGED = [
     ("from pathlib import Path\nPath('/tmp/x').write_text('x')", "file access", 2),
     ("import shutil\nshutil.rmtree('somewhere')", "file access", 2),
     ("import os\nos.chdir('..')", "file access", 2),
+    ("targets = ['/srv/grading/x.txt']\nfor t in targets:\n    open(t, 'w')", "file access", 1),
+    ("p = '../escape.txt'", "file access", 1),
     ("eval('1 + 1')", "dynamic code", 1),
     ("exec(compile('x = 1', 'f', 'exec'))", "dynamic code", 1),
     ("mod = __import__('os')", "dynamic code", 1),
@@ -58,6 +60,7 @@ HONEST = [
     "class M:\n    def __init__(self):\n        self.w = 1\n        self.w += 1",
     "%matplotlib inline\nimport matplotlib.pyplot as plt\nplt.plot([1, 2])",
     "with open('my_notes.txt', 'w') as fh:\n    fh.write('hello')",
+    "ratio = 'a/b'\nunit = '/s'\nlabel = 'cost / token'\nfrac = '1/2'",
     "def f(:\n    broken syntax is the kernel's business",
 ]
 
