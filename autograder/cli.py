@@ -20,6 +20,7 @@ Instructor tools for "Attention, from RNNs to Transformers".
   check      release in sync and leak-free; solutions get full marks; blank release gets zero;
              every mutant (catalogued wrong answer) loses points
   grade      auto-grade a folder or LMS zip of submissions into grades.csv and cells.csv
+  feedback   per-student HTML feedback of a graded batch (hidden tests never shown)
   mutants    print the mutant report of one or more notebooks
   sync       sync each solutions/NN/NN.ipynb with its jupytext twin NN.py (the newer wins)
 
@@ -81,6 +82,18 @@ def _parser() -> argparse.ArgumentParser:
         default=CELL_TIMEOUT_S,
         help=f"seconds per cell before it is interrupted (default {CELL_TIMEOUT_S})",
     )
+
+    f = sub.add_parser(
+        "feedback",
+        help="write per-student HTML feedback",
+        description="After grade: write DIR/feedback/<student_id>/<NN_name>.html for every "
+        "graded submission: score, status, points per test cell and the graded notebook, "
+        "with hidden tests replaced by a comment and their failures reduced to 'a hidden "
+        "test failed'. Safe to hand back to students.",
+    )
+    f.add_argument("--out", type=Path, required=True, metavar="DIR", help="the grade output")
+    f.add_argument("--assignment", nargs="+", metavar="NN_name", help="only these assignments")
+    f.add_argument("--workspace", type=Path, help="grading state folder (default DIR/workspace)")
 
     m = sub.add_parser(
         "mutants",
@@ -153,6 +166,12 @@ def main(argv: list[str] | None = None) -> int:
                 f"{flagged} need a human (status != ok); wrote {args.out / 'grades.csv'} and "
                 f"{args.out / 'cells.csv'}"
             )
+            return 0
+        if args.command == "feedback":
+            from autograder.feedback import write_feedback
+
+            written = write_feedback(args.out, args.assignment, workspace=args.workspace)
+            print(f"wrote {len(written)} feedback file(s) under {args.out / 'feedback'}")
             return 0
         if args.command == "sync":
             from autograder.pairs import sync_all

@@ -681,3 +681,42 @@ def test_cli_unknown_assignment_exits_2_with_a_message(batch: Batch, tmp_path: P
     assert "99_nope" in proc.stderr
     assert "Traceback" not in proc.stderr
     assert not (tmp_path / "out" / "grades.csv").exists()
+
+
+# ---------------------------------------------------------------------------------------------
+# Feedback
+
+
+@pytest.fixture(scope="module")
+def feedback(batch: Batch) -> dict[str, str]:
+    from autograder.feedback import write_feedback
+
+    written = write_feedback(batch.out)
+    return {p.parent.name: p.read_text() for p in written}
+
+
+def test_feedback_is_written_for_every_graded_student(batch: Batch, feedback: dict[str, str]):
+    assert set(feedback) == set(EXPECTED_CELLS)
+    assert "Score: 1 / 4" in feedback["triple"]
+
+
+def test_feedback_never_shows_hidden_test_code(feedback: dict[str, str]):
+    for student, page in feedback.items():
+        assert "double(-3)" not in page, student
+        assert "HIDDEN TESTS" not in page, student
+
+
+def test_feedback_says_a_hidden_test_failed_without_saying_which(feedback: dict[str, str]):
+    page = feedback["abs_only"]
+    assert "A hidden test failed (AssertionError)." in page
+    assert "(hidden tests ran here)" in page
+
+
+def test_feedback_shows_the_hint_of_a_failed_visible_test(feedback: dict[str, str]):
+    page = feedback["triple"]
+    assert "double(2) should be 4" in page
+    assert "assert double(2) == 4" in page, "the visible test source is shown"
+
+
+def test_feedback_of_an_unreadable_notebook_still_says_why(feedback: dict[str, str]):
+    assert "malformed notebook" in feedback["bad_json"]

@@ -154,3 +154,28 @@ def test_seq2seq_experiments_show_the_accuracy_their_text_claims(executed):
         length, acc = matches[0]
         assert length >= 20, f"{assignment}: the sweep must reach 20 tokens, got {length}"
         assert low <= acc <= high, f"{assignment} '{fragment}': {acc}% not in [{low}, {high}]"
+
+
+# 04's sqrt(d_k) table: d_k | variance | max weight | entropy | median grad (raw, scaled)
+DK_ROW = re.compile(
+    r"^\s*(?P<dk>\d+) \| +(?P<var_raw>[\d.]+) +(?P<var_scaled>[\d.]+) \| +(?P<max_raw>[\d.]+) "
+    r"+(?P<max_scaled>[\d.]+) \| +[\d.]+ +[\d.]+ \| +(?P<grad_raw>[\d.e+-]+) "
+    r"+(?P<grad_scaled>[\d.e+-]+) \|",
+    re.M,
+)
+
+
+def test_self_attention_notebook_measures_what_its_text_says_about_sqrt_dk(executed):
+    """04: raw scores have variance ~d_k, saturate the softmax and kill the gradient; scaled
+    scores keep variance ~1 and the gradient alive (the claims of its prose and recap)."""
+    assignment, nb = executed
+    if assignment != "04_self_attention":
+        pytest.skip("only 04 measures the sqrt(d_k) scaling")
+    text = "".join(o.get("text", "") for c in nb.cells for o in c.get("outputs", []) if "text" in o)
+    rows = {int(m["dk"]): m for m in DK_ROW.finditer(text)}
+    assert 1024 in rows and 1 in rows, f"the d_k table was not printed: {sorted(rows)}"
+    big = rows[1024]
+    assert 800 < float(big["var_raw"]) < 1300
+    assert 0.8 < float(big["var_scaled"]) < 1.2
+    assert float(big["max_raw"]) > 0.9 and float(big["max_scaled"]) < 0.5
+    assert float(big["grad_raw"]) < 1e-4 < float(big["grad_scaled"])

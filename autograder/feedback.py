@@ -1,0 +1,158 @@
+"""Per-student HTML feedback from a graded batch, without ever showing a hidden test.
+
+``python -m autograder feedback --out DIR`` reads what ``grade`` left in ``DIR/workspace`` and
+writes ``DIR/feedback/<student_id>/<assignment>.html``: the score and status, points per test
+cell, and the student's notebook as graded. In test cells:
+
+- the source is the one students received (the hidden-test block is replaced by a comment);
+- an assertion that failed in the visible part shows its message (the hint), without the
+  traceback (which quotes neighbouring lines);
+- an assertion that failed in the hidden part shows only that a hidden test failed, and the
+  kind of error; printed output of test cells is dropped.
+
+Tracebacks in the student's own cells are reduced to the error's type and message as well.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from autograder.integrity import release_text
+
+__all__ = ["write_feedback", "feedback_notebook"]
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+_CELL_LINE = re.compile(r"Cell In\[\d+\], line (\d+)")
+HIDDEN_PLACEHOLDER = "# (hidden tests ran here)"
+
+
+def _grade_id(cell: Any) -> str | None:
+    return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+
+
+def _hidden_lines(source: str) -> range:
+    """1-based line numbers of the hidden-test block in ``source`` (empty when there is none)."""
+    lines = source.splitlines()
+    begin = next((i for i, line in enumerate(lines) if "### BEGIN HIDDEN TESTS" in line), None)
+    end = next((i for i, line in enumerate(lines) if "### END HIDDEN TESTS" in line), None)
+    if begin is None or end is None:
+        return range(0)
+    return range(begin + 1, end + 2)
+
+
+def _failing_line(output: dict[str, Any]) -> int | None:
+    """The line of the test cell where an error was raised (its first traceback frame)."""
+    for entry in output.get("traceback", []):
+        match = _CELL_LINE.search(_ANSI.sub("", entry))
+        if match:
+            return int(match.group(1))
+    return None
+
+
+def _stream(text: str) -> dict[str, Any]:
+    return {"output_type": "stream", "name": "stdout", "text": text}
+
+
+def feedback_notebook(graded: Any, source: Any) -> Any:
+    """A copy of the ``graded`` notebook that is safe to show its student (see module doc)."""
+    import copy
+
+    nb = copy.deepcopy(graded)
+    tests = {
+        gid: cell
+        for cell in source.cells
+        if (gid := _grade_id(cell))
+        and cell.get("metadata", {}).get("nbgrader", {}).get("grade")
+        and cell.cell_type == "code"
+    }
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        gid = _grade_id(cell)
+        if gid in tests:
+            full = tests[gid].source
+            hidden = _hidden_lines(full)
+            shown = release_text(full).rstrip()
+            cell.source = shown + ("\n" + HIDDEN_PLACEHOLDER if hidden else "")
+            outputs = []
+            for out in cell.get("outputs", []):
+                if out.get("output_type") != "error":
+                    continue
+                line = _failing_line(out)
+                if line is None or line in hidden:
+                    outputs.append(_stream(f"A hidden test failed ({out.get('ename', 'error')})."))
+                else:
+                    outputs.append(_stream(f"{out.get('ename')}: {out.get('evalue')}"))
+            cell.outputs = outputs
+        else:
+            for out in cell.get("outputs", []):
+                if out.get("output_type") == "error":
+                    out["traceback"] = [f"{out.get('ename')}: {out.get('evalue')}"]
+    return nb
+
+
+def _summary(result: dict[str, Any]) -> str:
+    rows = "".join(
+        f"<tr><td><code>{html.escape(c['grade_id'])}</code></td>"
+        f"<td>{c['score']:g} / {c['max_score']:g}</td></tr>"
+        for c in result.get("cells", [])
+    )
+    return (
+        f"<h1>{html.escape(result['assignment'])}: feedback for "
+        f"{html.escape(result['student_id'])}</h1>"
+        f"<p><b>Score: {result['score']:g} / {result['max_score']:g}</b>. "
+        f"Status: {html.escape(result['status'])}.</p>"
+        f"<table><tr><th>test cell</th><th>points</th></tr>{rows}</table><hr>"
+    )
+
+
+def _render(nb: Any) -> str:
+    from nbconvert import HTMLExporter
+
+    exporter = HTMLExporter(template_name="classic")
+    body, _ = exporter.from_notebook_node(nb)
+    return body
+
+
+def write_feedback(
+    out: Path, assignments: list[str] | None = None, workspace: Path | None = None
+) -> list[Path]:
+    """Write the feedback of every graded submission under ``out``; return the files written.
+
+    ``workspace`` is the grading state folder (default ``out/workspace``).
+    """
+    import nbformat
+
+    workspace = workspace or out / "workspace"
+    results = sorted((workspace / "results").glob("*/*.json"))
+    written = []
+    for path in results:
+        result = json.loads(path.read_text())
+        student, assignment = result["student_id"], result["assignment"]
+        if assignments and assignment not in assignments:
+            continue
+        graded = workspace / "autograded" / student / assignment / f"{assignment}.ipynb"
+        source = workspace / "source" / assignment / f"{assignment}.ipynb"
+        summary = _summary(result)
+        if graded.is_file() and source.is_file():
+            nb = feedback_notebook(
+                nbformat.read(str(graded), as_version=4), nbformat.read(str(source), as_version=4)
+            )
+            page = _render(nb)
+            start = page.find(">", page.find("<body")) + 1
+            page = page[:start] + summary + page[start:]
+        else:
+            page = (
+                f"<!DOCTYPE html><html><head><meta charset='utf-8'></head><body>{summary}"
+                "<p>The notebook could not be run, so there is nothing more to show.</p>"
+                "</body></html>"
+            )
+        target = out / "feedback" / student / f"{assignment}.html"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(page, encoding="utf-8")
+        written.append(target)
+    return written
