@@ -19,11 +19,19 @@ from autograder.course import find_course
 from autograder.kernels import execute_notebook
 
 
-def run(notebook: Path) -> float:
-    """Execute ``notebook`` in its folder and return the wall time in seconds."""
+def run(notebook: Path) -> tuple[float, list[str]]:
+    """Execute ``notebook`` in its folder; return the wall time in seconds and the experiment
+    result lines it printed (``Result: ...``)."""
     started = time.perf_counter()
-    execute_notebook(notebook)
-    return time.perf_counter() - started
+    nb = execute_notebook(notebook)
+    seconds = time.perf_counter() - started
+    printed = "".join(
+        o.get("text", "")
+        for c in nb.cells
+        for o in c.get("outputs", [])
+        if o.get("name") == "stdout"
+    )
+    return seconds, [line for line in printed.splitlines() if line.startswith("Result: ")]
 
 
 def main(argv: list[str]) -> int:
@@ -37,11 +45,15 @@ def main(argv: list[str]) -> int:
     print("| notebook | wall time (s) |")
     print("|---|---|")
     total = 0.0
+    results = []
     for a in assignments:
-        seconds = run(course.source_notebook(a))
+        seconds, lines = run(course.source_notebook(a))
         total += seconds
+        results += [f"{a}: {line}" for line in lines]
         print(f"| {a} | {seconds:.1f} |", flush=True)
     print(f"| total | {total:.1f} |")
+    for line in results:
+        print(line)
     return 0
 
 

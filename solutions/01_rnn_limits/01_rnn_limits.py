@@ -35,7 +35,7 @@
 # `nn.Module`, autograd); the chain rule. No earlier notebook is needed.
 #
 # **Estimated time**: about 90 minutes. Running every cell takes under a minute on a laptop
-# CPU (about 25 seconds on 2 cores), most of it one training run of about 20 seconds (longer
+# CPU (about 30 seconds on 2 cores), most of it one training run of about 25 seconds (longer
 # on a busy machine); no GPU needed.
 #
 # **How this notebook works**: exercises are marked `YOUR CODE HERE`. Replace the
@@ -1047,7 +1047,7 @@ for i in range(3):
 # **Training.** We build the model with 32-dimensional embeddings and 64 LSTM units, seed it,
 # and train it for 2000 steps of 64 sequences with `course_lib.training.train_seq2seq` (teacher
 # forcing, cross-entropy on the target tokens, Adam with a learning rate of 0.003 decaying along a
-# cosine, gradient norm clipped at 1, one CPU thread). It takes about 20 seconds on a quiet
+# cosine, gradient norm clipped at 1, one CPU thread). It takes about 25 seconds on a quiet
 # CPU core, longer when the machine is busy.
 
 # %% tags=["demo"]

@@ -1064,7 +1064,7 @@ def greedy_decode(model: Seq2Seq, src: torch.Tensor, src_lens: torch.Tensor, out
 # Training uses the course's loop, `course_lib.training.train_seq2seq`: 2000 steps of Adam on
 # batches of 64 freshly drawn sequences, with a decaying learning rate and gradient clipping, on
 # one CPU thread. Each model is built right after `seed_everything(0)`, so both runs are
-# reproducible. First, without attention (about 20 seconds on a 2-core laptop CPU):
+# reproducible. First, without attention (about 25 seconds on a 2-core laptop CPU):
 
 # %% tags=["demo"]
 task = ReversalTask()  # 10 symbols, training lengths 4..24
@@ -1178,7 +1178,7 @@ for label, (_, log) in models.items():
 # Without attention, accuracy slides down as the sequences get longer: the final encoder state
 # cannot hold 24 symbols precisely. With attention, the curve stays flat at the top. Measured
 # with this notebook's solution on a 2-core CPU (seed 0, one training thread), at length 24:
-# **46.6%** token accuracy without attention and **99.7%** with attention, after about 20 and 40
+# **46.6%** token accuracy without attention and **99.7%** with attention, after about 25 and 50
 # seconds of training. On another machine, or with another number of threads, the numbers can
 # differ by a few points; the picture does not.
 #

@@ -38,7 +38,7 @@
 # `nn.Linear`, `nn.Module`.
 #
 # **Estimated time**: about 75 minutes. Running every cell takes about 10 seconds on a CPU
-# (measured: 8 s on 2 cores, kernel start included); no GPU needed.
+# (measured: 5 to 8 s on 2 cores, kernel start included); no GPU needed.
 #
 # **How this notebook works**: exercises are marked `YOUR CODE HERE`. Replace the
 # `raise NotImplementedError()` line with your code, run the cell, then run the test cells
