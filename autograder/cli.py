@@ -115,14 +115,33 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def _progress(done: int, total: int, result: dict[str, Any], started: float) -> None:
-    elapsed = time.monotonic() - started
-    eta = elapsed / max(done, 1) * (total - done)
-    print(
-        f"[{done}/{total}] {result['student_id']} {result['assignment']}: "
-        f"{result['score']:g}/{result['max_score']:g} {result['status']}  (ETA {eta:.0f} s)",
-        flush=True,
-    )
+class _Progress:
+    """Reports each graded job: a progress bar with ETA on a terminal (tqdm), else one line per
+    job with the ETA (logs, CI). On a terminal only jobs that need a human get a line."""
+
+    def __init__(self) -> None:
+        self.started = time.monotonic()
+        self.bar: Any = None
+
+    def __call__(self, done: int, total: int, result: dict[str, Any]) -> None:
+        elapsed = time.monotonic() - self.started
+        eta = elapsed / max(done, 1) * (total - done)
+        line = (
+            f"[{done}/{total}] {result['student_id']} {result['assignment']}: "
+            f"{result['score']:g}/{result['max_score']:g} {result['status']}  (ETA {eta:.0f} s)"
+        )
+        if sys.stderr.isatty():
+            from tqdm import tqdm
+
+            if self.bar is None:
+                self.bar = tqdm(total=total, unit="notebook", desc="grading")
+            self.bar.update(done - self.bar.n)
+            if result["status"] != "ok":
+                self.bar.write(line)
+            if done == total:
+                self.bar.close()
+        else:
+            print(line, flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -158,7 +177,7 @@ def main(argv: list[str] | None = None) -> int:
                 workers=args.workers,
                 workspace=args.workspace,
                 cell_timeout=args.cell_timeout,
-                progress=lambda d, t, r: _progress(d, t, r, started),
+                progress=_Progress(),
             )
             flagged = sum(r["status"] != "ok" for r in results)
             print(

@@ -24,10 +24,12 @@ import csv
 import hashlib
 import json
 import os
+import select
 import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import zipfile
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -196,8 +198,115 @@ def _missing_result(workspace: Path, sub: Submission, fingerprint: str) -> dict[
     }
 
 
-def _run_job_process(
-    workspace: Path, sub: Submission, result_path: Path, fingerprint: str, cell_timeout: int
+class _Worker:
+    """A long-lived ``python -m autograder.job --serve`` process that grades job after job.
+
+    If it dies or a job runs past ``JOB_TIMEOUT_S``, it is killed, that one job gets a failure
+    result, and the next job starts a fresh worker.
+    """
+
+    def __init__(self, log_dir: Path) -> None:
+        self.log_dir = log_dir
+        self.proc: subprocess.Popen[str] | None = None
+        self.log: Any = None
+
+    def _start(self) -> subprocess.Popen[str]:
+        env = kernel_env()
+        env["PYTHONWARNINGS"] = "ignore"
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        self.log = tempfile.NamedTemporaryFile(
+            "w+", dir=self.log_dir, prefix="worker-", suffix=".log", delete=False
+        )
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "autograder.job", "--serve"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self.log,
+            env=env,
+            text=True,
+            bufsize=1,
+        )
+        return self.proc
+
+    def _last_log_line(self) -> str:
+        try:
+            lines = Path(self.log.name).read_text().strip().splitlines()
+        except OSError:
+            return ""
+        return lines[-1][:200] if lines else ""
+
+    def run(self, spec_path: str, timeout: float) -> str | None:
+        """Grade one spec; None when the worker reported it done, else why it failed."""
+        proc = self.proc if self.proc is not None and self.proc.poll() is None else self._start()
+        assert proc.stdin is not None and proc.stdout is not None
+        try:
+            proc.stdin.write(spec_path + "\n")
+            proc.stdin.flush()
+        except OSError:
+            return self._failed("grading error: the grading process could not take the job")
+        ready, _, _ = select.select([proc.stdout], [], [], timeout)
+        if not ready:
+            return self._failed(f"timeout: grading took longer than {timeout:.0f} s")
+        answer = proc.stdout.readline().strip()
+        if answer == "done":
+            return None
+        if not answer:
+            return self._failed(
+                f"grading error: the grading process died ({self._last_log_line() or 'no log'})"
+            )
+        return f"grading error: {answer.removeprefix('error: ')[:200]}"
+
+    def _failed(self, reason: str) -> str:
+        self.close(kill=True)
+        return reason
+
+    def close(self, kill: bool = False) -> None:
+        proc, self.proc = self.proc, None
+        if proc is None:
+            return
+        if not kill and proc.stdin is not None:
+            try:
+                proc.stdin.close()
+                proc.wait(timeout=30)
+            except (OSError, subprocess.TimeoutExpired):
+                kill = True
+        if kill or proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        if self.log is not None:
+            self.log.close()
+            os.unlink(self.log.name)
+            self.log = None
+
+
+class _WorkerPool:
+    """One worker per grading thread, all closed at the end."""
+
+    def __init__(self, log_dir: Path) -> None:
+        self.log_dir = log_dir
+        self.local = threading.local()
+        self.workers: list[_Worker] = []
+        self.lock = threading.Lock()
+
+    def worker(self) -> _Worker:
+        if not hasattr(self.local, "worker"):
+            self.local.worker = _Worker(self.log_dir)
+            with self.lock:
+                self.workers.append(self.local.worker)
+        return self.local.worker
+
+    def close(self) -> None:
+        for w in self.workers:
+            w.close()
+
+
+def _run_job(
+    pool: _WorkerPool,
+    workspace: Path,
+    sub: Submission,
+    result_path: Path,
+    fingerprint: str,
+    cell_timeout: int,
 ) -> None:
     assert sub.path is not None
     spec = {
@@ -211,22 +320,8 @@ def _run_job_process(
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as fh:
         json.dump(spec, fh)
         spec_path = fh.name
-    env = kernel_env()
-    env["PYTHONWARNINGS"] = "ignore"
-    reason = None
     try:
-        proc = subprocess.run(
-            [sys.executable, "-m", "autograder.job", spec_path],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=JOB_TIMEOUT_S,
-        )
-        if proc.returncode != 0:
-            tail = (proc.stderr or "").strip().splitlines()[-1:] or [f"exit code {proc.returncode}"]
-            reason = f"grading error: {tail[0][:200]}"
-    except subprocess.TimeoutExpired:
-        reason = f"timeout: grading took longer than {JOB_TIMEOUT_S} s"
+        reason = pool.worker().run(spec_path, JOB_TIMEOUT_S)
     finally:
         os.unlink(spec_path)
     if reason is not None or not result_path.is_file():
@@ -295,16 +390,22 @@ def grade(
                 todo.append((sub, path))
 
         done = len(subs) - len(todo)
-        with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-            futures = {
-                pool.submit(_run_job_process, workspace, sub, path, fingerprint, cell_timeout): path
-                for sub, path in todo
-            }
-            for fut in as_completed(futures):
-                fut.result()
-                done += 1
-                if progress is not None:
-                    progress(done, len(subs), json.loads(futures[fut].read_text()))
+        jobs = _WorkerPool(workspace / "logs")
+        try:
+            with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+                futures = {
+                    pool.submit(
+                        _run_job, jobs, workspace, sub, path, fingerprint, cell_timeout
+                    ): path
+                    for sub, path in todo
+                }
+                for fut in as_completed(futures):
+                    fut.result()
+                    done += 1
+                    if progress is not None:
+                        progress(done, len(subs), json.loads(futures[fut].read_text()))
+        finally:
+            jobs.close()
 
         results = [
             json.loads((results_dir / s.student_id / f"{s.assignment}.json").read_text())

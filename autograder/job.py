@@ -1,9 +1,11 @@
 """One grading job: a single student's notebook for a single assignment.
 
-A job runs in a process of its own (``python -m autograder.job SPEC.json``) with a private copy of
-the workspace's template gradebook, so a notebook that crashes its kernel, hangs, or breaks
-nbgrader can only ever affect its own result. The job reads its input from a JSON spec and
-writes its result as JSON (atomically); the parent merges results into the CSV files.
+A job runs in a grading process (``python -m autograder.job SPEC.json``, or a worker that grades
+one spec after another, ``--serve``) with a private copy of the workspace's template gradebook,
+and the student's code runs in a sandboxed kernel of its own, so a notebook that crashes its
+kernel, hangs, or breaks nbgrader can only ever affect its own result. The job reads its input
+from a JSON spec and writes its result as JSON (atomically); the parent merges results into the
+CSV files.
 
 Result fields: ``student_id, assignment, score, max_score, status, cells`` (a list of
 ``{grade_id, score, max_score}``), ``submission_sha256``, ``source_fingerprint``, ``seconds``.
@@ -288,11 +290,35 @@ def run_job(spec: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def serve() -> int:
+    """Grade one spec after another: read a spec path per line on stdin, answer ``done`` (or
+    ``error: ...``) per line on stdout once its result is written. Used by ``grade`` so that the
+    cost of starting Python and importing nbgrader is paid once per worker, not per notebook.
+    Student code never runs in this process (it runs in each job's sandboxed kernel)."""
+    protocol = os.fdopen(os.dup(1), "w", buffering=1)
+    os.dup2(2, 1)  # anything else written to stdout goes to stderr, not into the protocol
+    logging.basicConfig(level=logging.ERROR)
+    for line in sys.stdin:
+        spec_path = line.strip()
+        if not spec_path:
+            continue
+        try:
+            spec = json.loads(Path(spec_path).read_text())
+            write_json_atomic(Path(spec["result"]), run_job(spec))
+            protocol.write("done\n")
+        except Exception as exc:
+            protocol.write(f"error: {_first_line(exc)}\n")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the job process: ``python -m autograder.job SPEC.json``."""
+    """Entry point of the job process: ``python -m autograder.job SPEC.json`` grades one spec;
+    ``python -m autograder.job --serve`` grades the specs named on stdin (see ``serve``)."""
     args = sys.argv[1:] if argv is None else argv
+    if args == ["--serve"]:
+        return serve()
     if len(args) != 1:
-        print("usage: python -m autograder.job SPEC.json", file=sys.stderr)
+        print("usage: python -m autograder.job SPEC.json | --serve", file=sys.stderr)
         return 2
     spec = json.loads(Path(args[0]).read_text())
     logging.basicConfig(level=logging.ERROR)
