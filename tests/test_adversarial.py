@@ -184,7 +184,8 @@ def build_cohort(course: Course, folder: Path, workspace_hint: Path) -> list[Cas
         "import os\n\n"
         f"found = [p for p in {[str(p) for p in secrets]!r} if os.path.exists(p)]\n"
         "for root, dirs, files in os.walk('/tmp'):\n"
-        "    found += [os.path.join(root, n) for n in files if n == 'gradebook.db']\n"
+        "    if 'site-packages' not in root:  # nbgrader ships a test gradebook of its own\n"
+        "        found += [os.path.join(root, n) for n in files if n == 'gradebook.db']\n"
         "for path in found:\n    print('FOUND', path, open(path, 'rb').read()[:2000])\n"
         "print('searched', len(found))"
     )
