@@ -21,17 +21,13 @@ import re
 from pathlib import Path
 from typing import Any
 
-from autograder.integrity import release_text
+from autograder.integrity import grade_id, is_test_cell, release_text
 
 __all__ = ["write_feedback", "feedback_notebook"]
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 _CELL_LINE = re.compile(r"Cell In\[\d+\], line (\d+)")
 HIDDEN_PLACEHOLDER = "# (hidden tests ran here)"
-
-
-def _grade_id(cell: Any) -> str | None:
-    return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
 
 
 def _hidden_lines(source: str) -> range:
@@ -62,17 +58,11 @@ def feedback_notebook(graded: Any, source: Any) -> Any:
     import copy
 
     nb = copy.deepcopy(graded)
-    tests = {
-        gid: cell
-        for cell in source.cells
-        if (gid := _grade_id(cell))
-        and cell.get("metadata", {}).get("nbgrader", {}).get("grade")
-        and cell.cell_type == "code"
-    }
+    tests = {gid: cell for cell in source.cells if (gid := grade_id(cell)) and is_test_cell(cell)}
     for cell in nb.cells:
         if cell.cell_type != "code":
             continue
-        gid = _grade_id(cell)
+        gid = grade_id(cell)
         if gid in tests:
             full = tests[gid].source
             hidden = _hidden_lines(full)

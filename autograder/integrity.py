@@ -27,7 +27,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Repair", "release_text", "repair"]
+__all__ = ["Repair", "grade_id", "is_test_cell", "release_text", "repair"]
 
 NBGRADER_KEYS = ("grade", "solution", "locked", "points", "grade_id", "task")
 _HIDDEN = re.compile(r"^\s*### BEGIN HIDDEN TESTS.*?^\s*### END HIDDEN TESTS[^\n]*\n?", re.M | re.S)
@@ -58,7 +58,8 @@ def _meta(cell: Any) -> dict[str, Any]:
     return dict(cell.get("metadata", {}).get("nbgrader", {}) or {})
 
 
-def _grade_id(cell: Any) -> str | None:
+def grade_id(cell: Any) -> str | None:
+    """The cell's nbgrader ``grade_id``, or None."""
     gid = _meta(cell).get("grade_id")
     return gid if isinstance(gid, str) and gid else None
 
@@ -76,7 +77,8 @@ def _normalise(text: str) -> list[str]:
     return [line.rstrip() for line in text.strip().splitlines() if line.strip()]
 
 
-def _is_test(cell: Any) -> bool:
+def is_test_cell(cell: Any) -> bool:
+    """True for an autograded test cell (graded code, not an answer cell)."""
     meta = _meta(cell)
     return bool(meta.get("grade")) and not meta.get("solution") and cell.cell_type == "code"
 
@@ -101,7 +103,7 @@ def _like(reference: Any, source: str) -> Any:
 def _position(cells: list[Any], order: list[str], index: int) -> int:
     """Where the source's ``order[index]`` cell goes back: after the nearest earlier graded
     cell that is present, else before the nearest later one, else at the end."""
-    where = {gid: i for i, c in enumerate(cells) if (gid := _grade_id(c))}
+    where = {gid: i for i, c in enumerate(cells) if (gid := grade_id(c))}
     for earlier in reversed(order[:index]):
         if earlier in where:
             return where[earlier] + 1
@@ -116,13 +118,13 @@ def repair(submission: Any, source: Any) -> Repair:
 
     Both are nbformat v4 notebooks; ``submission`` is not modified.
     """
-    reference = {gid: cell for cell in source.cells if (gid := _grade_id(cell))}
-    order = [gid for cell in source.cells if (gid := _grade_id(cell))]
+    reference = {gid: cell for cell in source.cells if (gid := grade_id(cell))}
+    order = [gid for cell in source.cells if (gid := grade_id(cell))]
     result = Repair(notebook=copy.deepcopy(submission))
     seen: set[str] = set()
     cells = []
     for cell in result.notebook.cells:
-        gid = _grade_id(cell)
+        gid = grade_id(cell)
         if gid is None:
             cells.append(cell)
             continue
@@ -137,11 +139,11 @@ def repair(submission: Any, source: Any) -> Repair:
         seen.add(gid)
         ref = reference[gid]
         if cell.cell_type != ref.cell_type or _essential(_meta(cell)) != _essential(_meta(ref)):
-            if _is_test(ref):
+            if is_test_cell(ref):
                 result.tampered.append(f"{gid} retyped")
             cells.append(_like(ref, cell.get("source", "")))
             continue
-        if _is_test(ref) and _normalise(cell.source) not in (
+        if is_test_cell(ref) and _normalise(cell.source) not in (
             _normalise(release_text(ref.source)),
             _normalise(ref.source),  # the instructor's own copy, hidden tests included
         ):
@@ -153,7 +155,7 @@ def repair(submission: Any, source: Any) -> Repair:
         if gid in seen:
             continue
         ref = reference[gid]
-        if _is_test(ref):
+        if is_test_cell(ref):
             restored = _like(ref, release_text(ref.source))
             result.restored.append(f"deleted {gid}")
         else:
@@ -169,7 +171,7 @@ def repair(submission: Any, source: Any) -> Repair:
             cell["id"] = uuid.uuid4().hex[:8]
         ids.add(cell.get("id"))
     result.notebook.cells = cells
-    present = {_grade_id(c) for c in submission.cells} & set(reference)
+    present = {grade_id(c) for c in submission.cells} & set(reference)
     result.wrong_notebook = bool(reference) and not present
     if result.wrong_notebook:
         result.restored, result.tampered = [], []

@@ -143,37 +143,29 @@ def _execution_problem(autograded: Path) -> str | None:
     return None
 
 
-def _repair(submission: Path, source: Path) -> Repair | None:
+def _repair(submission: Any, source: Any) -> Repair | None:
     """The submission with its nbgrader cells repaired (see autograder.integrity), or None when
     the repair itself fails (the submission is then graded as it is)."""
-    import nbformat
-
     from autograder.integrity import repair
 
     try:
-        return repair(
-            nbformat.read(str(submission), as_version=4),
-            nbformat.read(str(source), as_version=4),
-        )
+        return repair(submission, source)
     except Exception:
         logging.getLogger(__name__).exception("integrity repair failed")
         return None
 
 
-def _review(submission: Path, source: Path) -> str:
+def _review(submission: Any, source: Any) -> str:
     """``review: ...`` when the static scan flags the student's code (see autograder.scan)."""
-    import nbformat
-
     from autograder.scan import scan_notebook, summarise
 
     try:
-        nb = nbformat.read(str(submission), as_version=4)
         locked = {
             cell.metadata.get("nbgrader", {}).get("grade_id")
-            for cell in nbformat.read(str(source), as_version=4).cells
+            for cell in source.cells
             if cell.metadata.get("nbgrader", {}).get("locked")
         }
-        return summarise(scan_notebook(nb, locked - {None}))
+        return summarise(scan_notebook(submission, locked - {None}))
     except Exception as exc:  # the scan must never cost a grade
         return f"review: the static scan failed ({_first_line(exc)})"
 
@@ -213,7 +205,12 @@ def run_job(spec: dict[str, Any]) -> dict[str, Any]:
         shutil.copytree(workspace / "source" / assignment, root / "source" / assignment)
         target = root / "submitted" / student / assignment / f"{assignment}.ipynb"
         target.parent.mkdir(parents=True)
-        repaired = _repair(submission, workspace / "source" / assignment / f"{assignment}.ipynb")
+        # Read once: the repair and the scan both compare the submission with the source.
+        submitted_nb = nbformat.read(str(submission), as_version=4)
+        source_nb = nbformat.read(
+            str(workspace / "source" / assignment / f"{assignment}.ipynb"), as_version=4
+        )
+        repaired = _repair(submitted_nb, source_nb)
         if repaired is None:
             shutil.copyfile(submission, target)
         else:
@@ -276,7 +273,7 @@ def run_job(spec: dict[str, Any]) -> dict[str, Any]:
     integrity = repaired.status(assignment) if repaired is not None else ""
     if integrity:
         status = integrity if status == "ok" else f"{status}; {integrity}"
-    review = _review(submission, workspace / "source" / assignment / f"{assignment}.ipynb")
+    review = _review(submitted_nb, source_nb)
     if review:
         status = review if status == "ok" else f"{status}; {review}"
     cells.sort(key=lambda c: c["grade_id"])
