@@ -14,6 +14,7 @@ CI: ``COURSE_DEVICE`` (``cpu``, ``cuda``, ``cuda:1``, ``mps``) picks the device 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 from typing import TypeVar
@@ -24,8 +25,10 @@ import torch
 __all__ = [
     "DEVICE_ENV_VAR",
     "SIZE_ENV_VAR",
+    "autocast",
     "describe_device",
     "get_device",
+    "mixed_precision_dtype",
     "seed_everything",
     "size_switch",
 ]
@@ -178,3 +181,37 @@ def describe_device(device: torch.device | None = None) -> str:
     if device.type == "cpu":
         return f"cpu ({torch.get_num_threads()} threads, torch {version})"
     return f"{device} (torch {version})"
+
+
+def mixed_precision_dtype(device: torch.device | str | None = None) -> torch.dtype | None:
+    """The reduced precision that speeds up training on ``device``, or None where none helps.
+
+    bfloat16 on a cuda GPU that computes in it natively (compute capability 8.0 or newer: A100,
+    L4, H100, RTX 30xx and later). It has float32's range, so no loss scaling is needed. Older
+    GPUs (Colab's T4) and the CPU get None: there, float32 is used.
+    """
+    if device is None:
+        device = get_device()
+    device = torch.device(device)
+    if device.type != "cuda":
+        return None
+    major, _ = torch.cuda.get_device_capability(device)
+    return torch.bfloat16 if major >= 8 else None
+
+
+def autocast(device: torch.device | str | None = None) -> contextlib.AbstractContextManager[None]:
+    """A context in which the forward pass runs in mixed precision where that helps.
+
+    ``torch.autocast`` with :func:`mixed_precision_dtype` on a suitable GPU; elsewhere a context
+    that does nothing, so the same training loop runs everywhere::
+
+        with device.autocast(DEVICE):
+            loss = model(x, y)
+        loss.backward()
+    """
+    if device is None:
+        device = get_device()
+    dtype = mixed_precision_dtype(device)
+    if dtype is None:
+        return contextlib.nullcontext()
+    return torch.autocast(device_type=torch.device(device).type, dtype=dtype)

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from course_lib.data import PAD, ReversalTask
+from course_lib.device import autocast
 
 if TYPE_CHECKING:
     import torch
@@ -100,6 +101,7 @@ def train_seq2seq(
     num_threads: int | None = 1,
     progress: bool = True,
     description: str = "training",
+    mixed_precision: bool = True,
 ) -> TrainingLog:
     """Train ``model`` on ``task`` with teacher forcing; return the loss log.
 
@@ -119,6 +121,8 @@ def train_seq2seq(
             reproducible); ``None`` leaves torch's setting alone. Ignored on a GPU.
         progress: show a progress bar (tqdm) with the running loss.
         description: the progress bar's label.
+        mixed_precision: run the forward pass under :func:`course_lib.device.autocast`
+            (bfloat16 on a recent GPU, no change on the CPU).
 
     Returns:
         a :class:`TrainingLog`.
@@ -147,7 +151,9 @@ def train_seq2seq(
     with threads(num_threads if device.type == "cpu" else None):
         for step in range(steps):
             batch = task.batch(batch_size, rng).to(device)
-            logits = model(batch.src, batch.src_lens, batch.dec_in)
+            with autocast(device) if mixed_precision else contextlib.nullcontext():
+                logits = model(batch.src, batch.src_lens, batch.dec_in)
+            logits = logits.float()
             if logits.shape[:2] != batch.tgt.shape or logits.shape[-1] != task.vocab_size:
                 raise ValueError(
                     f"the model returned logits of shape {tuple(logits.shape)}; expected "

@@ -181,3 +181,19 @@ def test_describe_device_cuda_names_the_gpu(no_overrides: pytest.MonkeyPatch) ->
 def test_describe_device_defaults_to_get_device(no_overrides: pytest.MonkeyPatch) -> None:
     fake_hardware(no_overrides, cuda=False, mps=False)
     assert device.describe_device().startswith("cpu (")
+
+
+def test_mixed_precision_is_off_on_the_cpu() -> None:
+    assert device.mixed_precision_dtype(torch.device("cpu")) is None
+    with device.autocast(torch.device("cpu")):
+        product = torch.ones(2, 2) @ torch.ones(2, 2)
+    assert product.dtype == torch.float32
+
+
+@pytest.mark.parametrize(("capability", "expected"), [((7, 5), None), ((8, 0), torch.bfloat16)])
+def test_mixed_precision_uses_bfloat16_only_on_gpus_that_compute_in_it(
+    monkeypatch: pytest.MonkeyPatch, capability: tuple[int, int], expected: torch.dtype | None
+) -> None:
+    """A T4 (7.5) trains in float32; an A100/L4/H100 (>= 8.0) in bfloat16 autocast."""
+    monkeypatch.setattr(torch.cuda, "get_device_capability", lambda _device=None: capability)
+    assert device.mixed_precision_dtype(torch.device("cuda")) is expected
