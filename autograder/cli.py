@@ -77,6 +77,12 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--workers", type=int, default=1, help="submissions graded at once (default 1)")
     g.add_argument("--workspace", type=Path, help="grading state folder (default OUT/workspace)")
     g.add_argument(
+        "--scheduler",
+        metavar="tcp://HOST:PORT",
+        help="grade on the workers of this dask scheduler instead of on this machine "
+        "(needs the dask extra; --workers is then ignored; see the instructor guide)",
+    )
+    g.add_argument(
         "--cell-timeout",
         type=int,
         default=CELL_TIMEOUT_S,
@@ -178,6 +184,7 @@ def main(argv: list[str] | None = None) -> int:
                 workspace=args.workspace,
                 cell_timeout=args.cell_timeout,
                 progress=_Progress(),
+                scheduler=args.scheduler,
             )
             flagged = sum(r["status"] != "ok" for r in results)
             print(

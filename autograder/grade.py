@@ -181,6 +181,7 @@ def _result_is_current(path: Path, sub: Submission, fingerprint: str) -> bool:
         return False
     return (
         result.get("version") == RESULT_VERSION
+        and not result.get("retry", False)
         and result.get("source_fingerprint") == fingerprint
         and result.get("submission_sha256") == (sha256_file(sub.path) if sub.path else "")
     )
@@ -300,6 +301,15 @@ class _WorkerPool:
             w.close()
 
 
+def _failure_result(
+    workspace: Path, sub: Submission, fingerprint: str, reason: str | None
+) -> dict[str, Any]:
+    """The result of a submission whose grading job failed (not the student's notebook)."""
+    result = _missing_result(workspace, sub, fingerprint)
+    result["status"] = reason or "grading error: the job wrote no result"
+    return result
+
+
 def _run_job(
     pool: _WorkerPool,
     workspace: Path,
@@ -325,9 +335,8 @@ def _run_job(
     finally:
         os.unlink(spec_path)
     if reason is not None or not result_path.is_file():
-        result = _missing_result(workspace, sub, fingerprint)
+        result = _failure_result(workspace, sub, fingerprint, reason)
         result["submission_sha256"] = sha256_file(sub.path)
-        result["status"] = reason or "grading error: the job wrote no result"
         write_json_atomic(result_path, result)
 
 
@@ -341,6 +350,7 @@ def grade(
     workspace: Path | None = None,
     cell_timeout: int = CELL_TIMEOUT_S,
     progress: Callable[[int, int, dict[str, Any]], None] | None = None,
+    scheduler: str | None = None,
 ) -> list[dict[str, Any]]:
     """Grade every submission under ``submissions``; write ``out/grades.csv`` and ``out/cells.csv``.
 
@@ -353,6 +363,9 @@ def grade(
         workspace: grading state; default ``out/workspace``.
         cell_timeout: per-cell wall-clock limit (s).
         progress: called as ``progress(done, total, result)`` after each job.
+        scheduler: the address of a dask scheduler (``tcp://HOST:PORT``): grade on its
+            workers instead of local ones (``workers`` is then ignored); see
+            :mod:`autograder.distributed`.
 
     Returns:
         The results, one per student and assignment, sorted.
@@ -390,22 +403,15 @@ def grade(
                 todo.append((sub, path))
 
         done = len(subs) - len(todo)
-        jobs = _WorkerPool(workspace / "logs")
-        try:
-            with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-                futures = {
-                    pool.submit(
-                        _run_job, jobs, workspace, sub, path, fingerprint, cell_timeout
-                    ): path
-                    for sub, path in todo
-                }
-                for fut in as_completed(futures):
-                    fut.result()
-                    done += 1
-                    if progress is not None:
-                        progress(done, len(subs), json.loads(futures[fut].read_text()))
-        finally:
-            jobs.close()
+        if scheduler is not None:
+            done = _grade_on_cluster(
+                scheduler, workspace, fingerprint, selected, todo, cell_timeout, done,
+                len(subs), progress,
+            )  # fmt: skip
+        else:
+            done = _grade_locally(
+                workspace, fingerprint, todo, workers, cell_timeout, done, len(subs), progress
+            )
 
         results = [
             json.loads((results_dir / s.student_id / f"{s.assignment}.json").read_text())
@@ -414,6 +420,80 @@ def grade(
     results.sort(key=lambda r: (r["student_id"], r["assignment"]))
     write_csvs(results, out)
     return results
+
+
+def _grade_locally(
+    workspace: Path,
+    fingerprint: str,
+    todo: list[tuple[Submission, Path]],
+    workers: int,
+    cell_timeout: int,
+    done: int,
+    total: int,
+    progress: Callable[[int, int, dict[str, Any]], None] | None,
+) -> int:
+    """Grade ``todo`` with ``workers`` local job processes; return the new ``done`` count."""
+    jobs = _WorkerPool(workspace / "logs")
+    try:
+        with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+            futures = {
+                pool.submit(_run_job, jobs, workspace, sub, path, fingerprint, cell_timeout): path
+                for sub, path in todo
+            }
+            for fut in as_completed(futures):
+                fut.result()
+                done += 1
+                if progress is not None:
+                    progress(done, total, json.loads(futures[fut].read_text()))
+    finally:
+        jobs.close()
+    return done
+
+
+def _grade_on_cluster(
+    scheduler: str,
+    workspace: Path,
+    fingerprint: str,
+    assignments: list[str],
+    todo: list[tuple[Submission, Path]],
+    cell_timeout: int,
+    done: int,
+    total: int,
+    progress: Callable[[int, int, dict[str, Any]], None] | None,
+) -> int:
+    """Grade ``todo`` on a dask cluster, merging each result as it arrives; return ``done``."""
+    from autograder.distributed import grade_on_cluster
+
+    count = done
+
+    def record(
+        sub: Submission, path: Path, result: dict[str, Any], autograded: bytes | None
+    ) -> None:
+        nonlocal count
+        kept = (
+            workspace / "autograded" / sub.student_id / sub.assignment / f"{sub.assignment}.ipynb"
+        )
+        if autograded is not None:
+            kept.parent.mkdir(parents=True, exist_ok=True)
+            tmp = kept.with_name(f".tmp-{kept.name}")
+            tmp.write_bytes(autograded)
+            os.replace(tmp, kept)
+        write_json_atomic(path, result)
+        count += 1
+        if progress is not None:
+            progress(count, total, result)
+
+    def failed(sub: Submission, path: Path, reason: str) -> None:
+        assert sub.path is not None
+        result = _failure_result(
+            workspace, sub, fingerprint, f"grading error: the cluster could not grade it ({reason})"
+        )
+        result["submission_sha256"] = sha256_file(sub.path)
+        result["retry"] = True  # not the student's fault: the next run grades it again
+        record(sub, path, result, None)
+
+    grade_on_cluster(scheduler, workspace, assignments, todo, cell_timeout, record, failed)
+    return count
 
 
 def _check_workspace_location(course: Course, workspace: Path) -> None:
