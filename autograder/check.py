@@ -169,6 +169,28 @@ def check_mutants(course: Course, assignments: list[str]) -> CheckResult:
     return CheckResult("every mutant caught", all(r.ok for r in reports), detail)
 
 
+def check_colab(course: Course, assignments: list[str]) -> CheckResult:
+    """Each solution notebook has its Open in Colab badge, install lines and GPU metadata as
+    generated from ``pyproject.toml`` (``python -m autograder sync`` writes them)."""
+    import nbformat
+
+    from autograder.colab import problems as colab_problems
+    from autograder.colab import read_config
+
+    try:
+        config = read_config(course.root)
+    except KeyError:
+        return CheckResult(
+            "Colab badges and setup cells", True, "  no [project.urls] Repository: nothing to check"
+        )
+    found = []
+    for a in assignments:
+        nb = nbformat.read(str(course.source_notebook(a)), as_version=4)
+        for problem in colab_problems(nb, a, config):
+            found.append(f"  {a}: {problem}: run `python -m autograder sync --assignment {a}`")
+    return CheckResult("Colab badges and setup cells", not found, "\n".join(found))
+
+
 def run_checks(
     course: Course, assignments: list[str] | None = None, *, mutants: bool = True, workers: int = 2
 ) -> list[CheckResult]:
@@ -178,6 +200,7 @@ def run_checks(
         check_sync(course, selected),
         check_leaks(course),
         check_pairs(course, selected),
+        check_colab(course, selected),
         check_grading(course, selected, workers=workers),
     ]
     if mutants:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from autograder.colab import ColabConfig, read_config
+from autograder.colab import apply as apply_colab
 from autograder.course import Course
 
 DROP_CELL_KEYS = ("lines_to_next_cell", "execution", "collapsed", "scrolled")
@@ -26,8 +28,12 @@ def normalise(nb) -> None:
         cell.pop("id", None)
 
 
-def sync_pair(ipynb: Path) -> str:
-    """Sync one pair; returns which way it went (``"py -> ipynb"``, ``"ipynb -> py"``, ...)."""
+def sync_pair(ipynb: Path, colab: ColabConfig | None = None) -> str:
+    """Sync one pair; returns which way it went (``"py -> ipynb"``, ``"ipynb -> py"``, ...).
+
+    With ``colab``, the notebook also gets its Open in Colab badge, install lines and GPU
+    metadata (see :mod:`autograder.colab`).
+    """
     import jupytext
     import nbformat
 
@@ -39,6 +45,8 @@ def sync_pair(ipynb: Path) -> str:
         nb = nbformat.read(str(ipynb), as_version=4)
         direction = "ipynb -> py"
     normalise(nb)
+    if colab is not None:
+        apply_colab(nb, ipynb.stem, colab)
     nb.nbformat, nb.nbformat_minor = 4, 4
     nbformat.write(nb, str(ipynb))
     jupytext.write(nb, py, fmt="py:percent")
@@ -48,6 +56,10 @@ def sync_pair(ipynb: Path) -> str:
 def sync_all(course: Course, assignments: list[str] | None = None) -> list[tuple[Path, str]]:
     """Sync every pair of ``assignments`` (default all)."""
     done = []
+    try:
+        colab: ColabConfig | None = read_config(course.root)
+    except KeyError:  # no [project.urls] Repository: a course without Colab support
+        colab = None
     for a in course.resolve_assignments(assignments):
-        done.append((course.source_notebook(a), sync_pair(course.source_notebook(a))))
+        done.append((course.source_notebook(a), sync_pair(course.source_notebook(a), colab)))
     return done

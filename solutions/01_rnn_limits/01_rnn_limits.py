@@ -13,6 +13,9 @@
 # ---
 
 # %% [markdown]
+# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/attention-course/attention-course/blob/main/notebooks/01_rnn_limits/01_rnn_limits.ipynb)
+
+# %% [markdown]
 # # 01 · The limits of recurrent networks
 #
 # Before attention, the usual way to translate a sentence with a neural network was to read it
@@ -45,6 +48,21 @@
 # general, not just for the visible examples.
 
 # %%
+# Colab, or a Python without the course: install its helper library first.
+import importlib.util
+import os
+import subprocess
+import sys
+
+COURSE_REPOSITORY = "git+https://github.com/attention-course/attention-course@main"
+if importlib.util.find_spec("course_lib") is None:
+    source = os.environ.get("COURSE_LIB_SOURCE", COURSE_REPOSITORY)
+    print(f"Installing course_lib from {source} ...")
+    pip = [sys.executable, "-m", "pip", "install", "-q"]
+    subprocess.run([*pip, source], check=True)
+    importlib.invalidate_caches()
+# (end of the install lines)
+
 import matplotlib.pyplot as plt
 import numpy as np
 import torch

@@ -13,6 +13,9 @@
 # ---
 
 # %% [markdown]
+# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/attention-course/attention-course/blob/main/notebooks/03_attention/03_attention.ipynb)
+
+# %% [markdown]
 # # 03 · Attention: letting the decoder look back at every word
 #
 # An LSTM encoder-decoder reads a whole sentence and hands the decoder a single summary: its
@@ -48,6 +51,21 @@
 # so do the exercises first.
 
 # %%
+# Colab, or a Python without the course: install its helper library first.
+import importlib.util
+import os
+import subprocess
+import sys
+
+COURSE_REPOSITORY = "git+https://github.com/attention-course/attention-course@main"
+if importlib.util.find_spec("course_lib") is None:
+    source = os.environ.get("COURSE_LIB_SOURCE", COURSE_REPOSITORY)
+    print(f"Installing course_lib from {source} ...")
+    pip = [sys.executable, "-m", "pip", "install", "-q"]
+    subprocess.run([*pip, source], check=True)
+    importlib.invalidate_caches()
+# (end of the install lines)
+
 import math
 
 import matplotlib.pyplot as plt

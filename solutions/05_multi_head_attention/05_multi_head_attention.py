@@ -13,6 +13,9 @@
 # ---
 
 # %% [markdown]
+# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/attention-course/attention-course/blob/main/notebooks/05_multi_head_attention/05_multi_head_attention.ipynb)
+
+# %% [markdown]
 # # 05 · Multi-head attention: parallel heads, and what attention costs
 #
 # One attention layer produces, for every token, one probability distribution over the other
@@ -54,6 +57,21 @@
 # general, not just for the visible examples.
 
 # %%
+# Colab, or a Python without the course: install its helper library first.
+import importlib.util
+import os
+import subprocess
+import sys
+
+COURSE_REPOSITORY = "git+https://github.com/attention-course/attention-course@main"
+if importlib.util.find_spec("course_lib") is None:
+    source = os.environ.get("COURSE_LIB_SOURCE", COURSE_REPOSITORY)
+    print(f"Installing course_lib from {source} ...")
+    pip = [sys.executable, "-m", "pip", "install", "-q"]
+    subprocess.run([*pip, source], check=True)
+    importlib.invalidate_caches()
+# (end of the install lines)
+
 import math
 import time
 from functools import partial
