@@ -143,3 +143,12 @@ def submit(folder: Path, student: str, assignment: str, notebook) -> Path:
     else:
         nbformat.write(notebook, str(path))
     return path
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    """Keep each phase's report on the test item (``item.rep_call``), for fixtures that act on
+    failure (the browser test saves a screenshot)."""
+    report = yield
+    setattr(item, f"rep_{report.when}", report)
+    return report
