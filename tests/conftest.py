@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -143,6 +144,25 @@ def submit(folder: Path, student: str, assignment: str, notebook) -> Path:
     else:
         nbformat.write(notebook, str(path))
     return path
+
+
+SOLUTION_MARKERS = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[ \t]*(\n|$)", re.M)
+
+
+def completed_student_notebook(course: Course, assignment: str) -> nbformat.NotebookNode:
+    """The release notebook with each exercise cell holding the solution's code, as a student
+    who solved everything would hand it in (no hidden tests: those are not in the release)."""
+    source = nbformat.read(str(course.source_notebook(assignment)), as_version=4)
+    answers = {
+        c.metadata["nbgrader"]["grade_id"]: SOLUTION_MARKERS.sub("", c.source)
+        for c in source.cells
+        if c.metadata.get("nbgrader", {}).get("solution")
+    }
+    nb = nbformat.read(str(course.release_notebook(assignment)), as_version=4)
+    for cell in nb.cells:
+        if cell.metadata.get("nbgrader", {}).get("solution"):
+            cell.source = answers[cell.metadata["nbgrader"]["grade_id"]]
+    return nb
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from conftest import REPO
+from conftest import REPO, completed_student_notebook
 
 from autograder.course import Course
 
@@ -51,25 +51,6 @@ if not CHROMIUM.is_file():
 playwright_sync = pytest.importorskip(
     "playwright.sync_api", reason="the playwright package is missing (pip install playwright)"
 )
-
-SOLUTION_MARKERS = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[ \t]*(\n|$)", re.M)
-
-
-def completed_student_notebook(course: Course, assignment: str) -> nbformat.NotebookNode:
-    """The release notebook with each exercise cell holding the solution's code, as a student
-    who solved everything would hand it in (no hidden tests: those are not in the release)."""
-    source = nbformat.read(str(course.source_notebook(assignment)), as_version=4)
-    answers = {
-        c.metadata["nbgrader"]["grade_id"]: SOLUTION_MARKERS.sub("", c.source)
-        for c in source.cells
-        if c.metadata.get("nbgrader", {}).get("solution")
-    }
-    nb = nbformat.read(str(course.release_notebook(assignment)), as_version=4)
-    for cell in nb.cells:
-        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
-        if cell.metadata.get("nbgrader", {}).get("solution"):
-            cell.source = answers[grade_id]
-    return nb
 
 
 def _free_port() -> int:
