@@ -18,6 +18,7 @@ from __future__ import annotations
 import copy
 import runpy
 import shutil
+import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -206,7 +207,12 @@ def run_catalogue(
                 return CatalogueReport(
                     assignment, [], list(solutions), time.monotonic() - started, problems
                 )
-            for m in mutants:
+            from tqdm import tqdm
+
+            # a bar on a terminal only (a catalogue takes up to a minute); logs stay clean
+            for m in tqdm(
+                mutants, desc=f"{assignment} mutants", leave=False, disable=not sys.stderr.isatty()
+            ):
                 outcome = MutantOutcome(m)
                 try:
                     if _failed(execute(m.source, 0)):
