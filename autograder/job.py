@@ -165,7 +165,12 @@ def _review(submission: Any, source: Any) -> str:
             for cell in source.cells
             if cell.metadata.get("nbgrader", {}).get("locked")
         }
-        return summarise(scan_notebook(submission, locked - {None}))
+        given = {
+            cell.source
+            for cell in source.cells
+            if cell.cell_type == "code" and not cell.metadata.get("nbgrader", {}).get("solution")
+        }
+        return summarise(scan_notebook(submission, locked - {None}, given))
     except Exception as exc:  # the scan must never cost a grade
         return f"review: the static scan failed ({_first_line(exc)})"
 

@@ -7,14 +7,19 @@ from pathlib import Path
 from typing import Any
 
 
-def kernel_env(mpl_backend: str = "Agg") -> dict[str, str]:
+def kernel_env(mpl_backend: str = "Agg", threads: int | None = None) -> dict[str, str]:
     """The environment for a kernel we start: ours, minus Jupyter's parent-process marker.
 
     ``JPY_PARENT_PID`` would tie the kernel's lifetime to a Jupyter server that is not its parent;
-    ``MPLBACKEND`` picks matplotlib's backend (``Agg`` draws nothing on screen).
+    ``MPLBACKEND`` picks matplotlib's backend (``Agg`` draws nothing on screen). ``threads`` caps
+    the kernel's math-library threads (OpenMP, MKL, OpenBLAS): grading kernels run test cells on
+    tiny tensors, side by side, where extra threads only spin against each other.
     """
     env = {k: v for k, v in os.environ.items() if k != "JPY_PARENT_PID"}
     env["MPLBACKEND"] = mpl_backend
+    if threads is not None:
+        for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+            env[name] = str(threads)
     return env
 
 

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from autograder.course import Course, CourseError, release_ignore
+from autograder.grade import GRADING_THREADS
 from autograder.kernels import kernel_env
 from autograder.preprocessors import is_demo
 
@@ -195,7 +196,7 @@ def run_catalogue(
                 gid for i, (gid, c) in enumerate(tests.items()) if _failed(execute(c.source, i))
             ]
 
-        with client.setup_kernel(env=kernel_env()):
+        with client.setup_kernel(env=kernel_env(threads=GRADING_THREADS)):
             for index, cell in enumerate(nb.cells):
                 if cell.cell_type == "code" and not is_demo(cell):
                     run = copy.deepcopy(cell)

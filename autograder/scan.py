@@ -216,6 +216,14 @@ class _Visitor(ast.NodeVisitor):
             self.flag("monkeypatching", node)
         elif root == "os" and OS_PROCESS_CALLS.match(last):
             self.flag("subprocess", node)
+        elif "." in name and root in SUBPROCESS_MODULES:
+            self.flag("subprocess", node)  # imported elsewhere (the given setup cell)
+        elif "." in name and root in CTYPES_MODULES:
+            self.flag("ctypes", node)
+        elif "." in name and root in NETWORK_MODULES:
+            self.flag("network", node)
+        elif "." in name and root == "importlib":
+            self.flag("dynamic code", node)
         elif root in ("os", "shutil", "pathlib", "Path") and last in FILE_CHANGE_CALLS:
             self.flag("file access", node)
         elif last in FILE_CHANGE_CALLS and isinstance(node.func, ast.Attribute):
@@ -292,10 +300,15 @@ def scan_source(source: str, cell: str = "cell", modules: set[str] | None = None
 
 
 def scan_notebook(
-    nb: Any, skip_grade_ids: set[str] | frozenset[str] = frozenset()
+    nb: Any,
+    skip_grade_ids: set[str] | frozenset[str] = frozenset(),
+    given_sources: set[str] | frozenset[str] = frozenset(),
 ) -> list[Finding]:
     """Findings in every code cell of ``nb`` except those whose grade_id is in ``skip_grade_ids``
-    (the locked test cells, which grading restores from the source)."""
+    (the locked test cells, which grading restores from the source) and those left exactly as
+    the instructor gave them (``given_sources``: the source notebook's non-exercise code cells,
+    such as the setup cell that installs the course). Imports in skipped cells still count, so
+    a student's ``subprocess.run`` is found when the setup cell imported ``subprocess``."""
     modules: set[str] = set()
     cells = []
     for index, cell in enumerate(nb.cells):
@@ -303,6 +316,12 @@ def scan_notebook(
             continue
         grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
         if grade_id in skip_grade_ids:
+            continue
+        if not grade_id and cell.get("source", "") in given_sources:
+            try:
+                modules |= _modules_in(ast.parse(_strip_ipython(cell.get("source", ""))[0]))
+            except SyntaxError:
+                pass
             continue
         cells.append((grade_id or f"cell {index + 1}", cell.get("source", "")))
         try:

