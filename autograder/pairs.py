@@ -44,10 +44,10 @@ def sync_pair(ipynb: Path, colab: ColabConfig | None = None) -> str:
     else:
         nb = nbformat.read(str(ipynb), as_version=4)
         direction = "ipynb -> py"
+    nb.nbformat, nb.nbformat_minor = 4, 4  # before anything writes it: 4.5 would add cell ids
     normalise(nb)
     if colab is not None:
         apply_colab(nb, ipynb.stem, colab)
-    nb.nbformat, nb.nbformat_minor = 4, 4
     nbformat.write(nb, str(ipynb))
     jupytext.write(nb, py, fmt="py:percent")
     return direction

@@ -33,12 +33,15 @@ CORPUS_MODULES: tuple[str, ...] = (
     "builtins", "collections", "itertools", "functools", "os", "pathlib", "json", "re",
     "string", "textwrap", "datetime", "random", "math", "statistics", "fractions", "decimal",
     "heapq", "bisect", "argparse", "logging", "unittest", "dataclasses", "enum", "csv",
-    "shutil", "tempfile", "threading", "queue", "contextlib", "inspect", "pickle", "copy",
+    "shutil", "tempfile", "threading", "queue", "contextlib", "pickle", "copy",
     "operator", "abc", "io", "calendar", "difflib", "zipfile", "tarfile", "gzip", "base64",
     "hashlib", "urllib.parse", "doctest", "pprint", "traceback", "warnings", "weakref",
 )  # fmt: skip
 
 _ALLOWED = set(string.printable) - set("\t\r\x0b\x0c")
+# Names that a Jupyter kernel replaces with its own objects (``input`` reads from the browser),
+# left out so that the text is the same in a kernel and in a plain Python.
+_REPLACED_IN_KERNELS = {"builtins": {"input"}}
 _MIN_CHARS = 20_000
 
 
@@ -48,7 +51,7 @@ def _docstrings(module_name: str) -> Iterable[str]:
     if module.__doc__:
         yield module.__doc__
     for name in sorted(vars(module)):
-        if name.startswith("_"):
+        if name.startswith("_") or name in _REPLACED_IN_KERNELS.get(module_name, ()):
             continue
         obj = vars(module)[name]
         is_own = getattr(obj, "__module__", None) == module.__name__

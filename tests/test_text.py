@@ -64,3 +64,29 @@ def test_split_ids_keeps_order_and_rejects_bad_fractions() -> None:
     assert train.tolist() == list(range(8)) and val.tolist() == [8, 9]
     with pytest.raises(ValueError, match="val_fraction"):
         text.split_ids(torch.arange(10), val_fraction=1.0)
+
+
+def test_corpus_is_the_same_in_a_notebook_kernel(corpus: str, tmp_path) -> None:
+    """A kernel replaces ``input`` and its imports patch some functions; the corpus must not
+    change, or the numbers a notebook prints would depend on where it runs."""
+    import nbformat
+
+    from autograder.kernels import execute_notebook
+
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    nb.cells = [
+        nbformat.v4.new_code_cell(
+            "import IPython, torch, matplotlib.pyplot, ipywidgets\n"
+            "from course_lib.text import python_docs_corpus\n"
+            "print(len(python_docs_corpus()))"
+        )
+    ]
+    path = tmp_path / "corpus.ipynb"
+    nbformat.write(nb, str(path))
+    printed = execute_notebook(path, timeout=120).cells[0].outputs[0]["text"]
+    assert int(printed.split()[-1]) == len(corpus)
