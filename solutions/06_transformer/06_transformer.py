@@ -56,7 +56,7 @@
 # call.
 #
 # **Estimated time**: about 2 hours. Running every cell takes about 100 s on a 2-core CPU
-# (measured: 97 s on a quiet machine, up to 155 s while other jobs shared the cores), almost
+# (measured: 97 to 106 s on a quiet machine, up to 155 s while other jobs shared the cores), almost
 # all of it training the three models of sections 7 and 8. With a GPU the
 # notebook trains a larger Transformer on bigger batches and runs the LSTMs there too; expect
 # about 2 to 3 minutes on a Colab T4 (an estimate, not yet measured on a GPU).

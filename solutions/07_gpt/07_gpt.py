@@ -48,8 +48,8 @@
 # PyTorch: `nn.Module`, `nn.Linear`, `F.cross_entropy`, an optimizer's `zero_grad` / `step`.
 # This notebook runs on its own: everything it needs from earlier notebooks is recalled.
 #
-# **Estimated time**: about 2 hours. Running every cell took 108 s on a quiet 2-core CPU
-# (80 s of it training the small model, 17 s the attention lab); no GPU needed. With a GPU
+# **Estimated time**: about 2 hours. Running every cell took 108 to 123 s on a 2-core CPU
+# (80 to 91 s of it training the small model, about 17 s the attention lab); no GPU needed. With a GPU
 # the notebook switches by itself to a bigger model (6 layers, 384 dimensions, 256
 # characters of context) trained for 1200 steps, in mixed precision where the GPU supports
 # bfloat16. Not yet measured on a GPU: we estimate 1 to 2 minutes for the whole notebook on
