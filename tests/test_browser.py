@@ -15,7 +15,6 @@ from __future__ import annotations
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -24,7 +23,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from conftest import REPO, completed_student_notebook
+from conftest import REPO, completed_student_notebook, free_port
 
 from autograder.course import Course
 
@@ -53,12 +52,6 @@ playwright_sync = pytest.importorskip(
 )
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory: pytest.TempPathFactory):
     """A JupyterLab server on 127.0.0.1 serving a folder with the completed notebook."""
@@ -68,7 +61,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory):
     nbformat.write(
         completed_student_notebook(Course(REPO), ASSIGNMENT), str(work / f"{ASSIGNMENT}.ipynb")
     )
-    port, token = _free_port(), "coursetest"
+    port, token = free_port(), "coursetest"
     env = {k: v for k, v in os.environ.items() if k not in ("JPY_PARENT_PID", "MPLBACKEND")}
     env.update(
         {

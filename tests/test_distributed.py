@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import REPO, TINY
+from conftest import REPO, TINY, free_port
 from test_grade import (  # noqa: F401 (batch is a fixture)
     EXPECTED_CELLS,
     Batch,
@@ -165,7 +165,7 @@ def test_a_scheduler_without_workers_is_refused_with_advice(batch: Batch, tmp_pa
 
 
 def test_an_unreachable_scheduler_is_a_clear_error(batch: Batch, tmp_path: Path) -> None:  # noqa: F811
-    port = _free_port()
+    port = free_port()
     with pytest.raises(CourseError, match="cannot reach the dask scheduler"):
         grade(
             batch.course, batch.submissions, tmp_path / "out", scheduler=f"tcp://127.0.0.1:{port}"
@@ -204,12 +204,6 @@ def test_the_source_bundle_holds_the_sources_and_rejects_escaping_paths(
 # The instructor guide's commands, run as typed (README, "Grading on several machines")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _guide_commands() -> dict[str, list[str]]:
     readme = (REPO / "README.md").read_text()
     found = {}
@@ -238,7 +232,7 @@ def test_the_guides_commands_grade_like_local_grading(batch: Batch, tmp_path: Pa
     dask_cli = Path(sys.executable).with_name("dask")
     if not dask_cli.is_file():
         pytest.skip(f"the dask command is not installed next to {sys.executable}")
-    port = _free_port()
+    port = free_port()
     address = f"tcp://127.0.0.1:{port}"
 
     def adapt(words: list[str]) -> list[str]:

@@ -14,7 +14,6 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -23,7 +22,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from conftest import REPO, TINY, completed_student_notebook, submit
+from conftest import REPO, TINY, completed_student_notebook, free_port, submit
 
 from autograder.course import Course
 
@@ -134,16 +133,10 @@ def test_ci_installs_what_the_guides_say_it_installs() -> None:
 # ---- commands that no other test runs -------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_jupyter_lab_serves_the_notebooks(tmp_path: Path) -> None:
     """`jupyter lab notebooks/` from the repository root serves every student notebook
     (stopped by its PID)."""
-    port, token = _free_port(), "guides"
+    port, token = free_port(), "guides"
     env = {
         **{k: v for k, v in os.environ.items() if k != "JPY_PARENT_PID"},
         "COURSE_SIZE": "cpu",
