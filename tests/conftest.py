@@ -155,6 +155,22 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def stop_process_group(proc) -> None:
+    """End a process we started with ``start_new_session=True``, and its children: SIGTERM to
+    its group, SIGKILL if it has not exited after 30 s."""
+    import os
+    import signal
+    import subprocess
+
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
 SOLUTION_MARKERS = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[ \t]*(\n|$)", re.M)
 
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import os
 import re
-import signal
 import subprocess
 import sys
 import time
@@ -23,7 +22,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from conftest import REPO, completed_student_notebook, free_port
+from conftest import REPO, completed_student_notebook, free_port, stop_process_group
 
 from autograder.course import Course
 
@@ -115,12 +114,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory):
                 ) from None
             time.sleep(0.5)
     yield base, token, work
-    os.killpg(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
+    stop_process_group(proc)
     log.close()
 
 

@@ -13,7 +13,6 @@ import ast
 import json
 import os
 import re
-import signal
 import subprocess
 import sys
 import time
@@ -22,7 +21,14 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from conftest import REPO, TINY, completed_student_notebook, free_port, submit
+from conftest import (
+    REPO,
+    TINY,
+    completed_student_notebook,
+    free_port,
+    stop_process_group,
+    submit,
+)
 
 from autograder.course import Course
 
@@ -172,12 +178,7 @@ def test_jupyter_lab_serves_the_notebooks(tmp_path: Path) -> None:
         with urllib.request.urlopen(url, timeout=30) as response:
             assert response.status == 200
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+        stop_process_group(proc)
 
 
 def test_nbgrader_validate_passes_a_completed_notebook(tmp_path: Path) -> None:
