@@ -5,7 +5,8 @@
 3. each paired jupytext file ``solutions/NN/NN.py`` says the same as its notebook;
 4. graded through ``grade``, each solution notebook gets full marks with status ``ok`` and the
    blank release gets zero on every test cell;
-5. each notebook's mutant catalogue is complete and every mutant is caught.
+5. each notebook's catalogues are complete: every mutant (a wrong answer) is caught and every
+   equivalent (a right answer in another style) keeps full marks.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from autograder.build import build
-from autograder.course import Course
+from autograder.course import Course, CourseError
 from autograder.grade import grade
 from autograder.mutants import run_catalogue
 
@@ -79,7 +80,7 @@ def check_leaks(course: Course) -> CheckResult:
         if not path.is_file():
             continue
         rel = path.relative_to(course.root)
-        if path.suffix == ".py" or path.name.startswith("mutants"):
+        if path.suffix == ".py" or path.name.startswith(("mutants", "equivalents")):
             problems.append(f"  {rel}: instructor file in the release")
             continue
         text = path.read_text(errors="replace")
@@ -115,7 +116,7 @@ def check_pairs(course: Course, assignments: list[str]) -> CheckResult:
         if cells(paired) != cells(ipynb):
             problems.append(
                 f"  {py.relative_to(course.root)} and {a}.ipynb differ: "
-                f"run `jupytext --sync {py.relative_to(course.root)}`"
+                f"run `python -m autograder sync --assignment {a}`"
             )
     return CheckResult("jupytext pairs in sync", not problems, "\n".join(problems))
 
@@ -139,7 +140,12 @@ def check_grading(course: Course, assignments: list[str], workers: int = 2) -> C
             return CheckResult(
                 "solutions full marks, blank release zero", False, "\n".join(problems)
             )
-        results = grade(course, subs, Path(tmp) / "out", assignments=assignments, workers=workers)
+        try:
+            results = grade(
+                course, subs, Path(tmp) / "out", assignments=assignments, workers=workers
+            )
+        except CourseError as exc:  # grade's canary: a solution without full marks stops it
+            return CheckResult("solutions full marks, blank release zero", False, f"  {exc}")
     lines = []
     for r in results:
         a, who = r["assignment"], r["student_id"]
@@ -163,15 +169,36 @@ def check_grading(course: Course, assignments: list[str], workers: int = 2) -> C
 
 
 def check_mutants(course: Course, assignments: list[str]) -> CheckResult:
-    """Every notebook has a complete mutant catalogue and every mutant is caught."""
-    reports = [run_catalogue(course, a) for a in assignments]
-    detail = "\n".join(r.format() for r in reports)
-    return CheckResult("every mutant caught", all(r.ok for r in reports), detail)
+    """Every notebook's catalogues are complete, every mutant is caught and every equivalent
+    keeps full marks.
+
+    Fails when a mutant survives, an equivalent loses points, an exercise has fewer than
+    :data:`~autograder.mutants.MIN_MUTANTS_PER_EXERCISE` mutants or (in a notebook that has an
+    ``equivalents.py``) fewer than :data:`~autograder.mutants.MIN_EQUIVALENTS_PER_EXERCISE`
+    equivalents, or a catalogue entry does not fit its notebook. A notebook without an
+    ``equivalents.py`` is reported, not failed.
+    """
+    lines, ok, without = [], True, []
+    for a in assignments:
+        try:
+            report = run_catalogue(course, a)
+        except CourseError as exc:
+            ok = False
+            lines.append(f"{a}: catalogue does not fit the notebook\n  PROBLEM: {exc}")
+            continue
+        ok = ok and report.ok
+        lines.append(report.format())
+        if report.equivalents is None:
+            without.append(a)
+    if without:
+        lines.append(f"no equivalents.py yet (not a failure): {', '.join(without)}")
+    return CheckResult("every mutant caught, every equivalent at full marks", ok, "\n".join(lines))
 
 
 def check_colab(course: Course, assignments: list[str]) -> CheckResult:
-    """Each solution notebook has its Open in Colab badge, install lines and GPU metadata as
-    generated from ``pyproject.toml`` (``python -m autograder sync`` writes them)."""
+    """Each solution notebook has its Open in Colab badge, the setup cell of the template
+    (:mod:`autograder.colab`) and its GPU metadata as generated from ``pyproject.toml``
+    (``python -m autograder sync`` writes them)."""
     import nbformat
 
     from autograder.colab import problems as colab_problems

@@ -58,6 +58,12 @@ def release_ignore(folder: str, names: list[str]) -> set[str]:
 # a timeout must never zero a correct submission. Sandboxing and tighter limits live in the
 # grading job, not here.
 CELL_TIMEOUT_S = 120
+# Wall-clock budget of a whole graded notebook: many cells each just under the cell limit
+# cannot hold a grading worker for longer (graded notebooks run in well under a minute).
+NOTEBOOK_TIMEOUT_S = 600
+# Submitted notebooks larger than this are not graded (status "rejected: ..."): the course's
+# notebooks are well under 1 MB even with outputs.
+MAX_NOTEBOOK_MB = 20
 IOPUB_TIMEOUT_S = 15
 KERNEL_STARTUP_TIMEOUT_S = 180
 
@@ -85,14 +91,26 @@ class Course:
         return self.root / "notebooks"
 
     def assignments(self) -> list[str]:
-        """Names of the assignments in ``solutions/``, sorted (``["02_similarity", ...]``)."""
+        """Names of the assignments in ``solutions/``, sorted (``["02_similarity", ...]``).
+
+        An assignment is a folder ``NN_name`` holding ``NN_name.ipynb``, its jupytext twin
+        ``NN_name.py``, or both: a notebook started as a ``.py`` is found before ``sync`` has
+        written its ``.ipynb`` (see :meth:`unsynced`).
+        """
         if not self.solutions.is_dir():
             raise CourseError(f"no solutions/ folder under {self.root}")
         return sorted(
             p.name
             for p in self.solutions.iterdir()
-            if p.is_dir() and ASSIGNMENT_RE.match(p.name) and (p / f"{p.name}.ipynb").is_file()
+            if p.is_dir()
+            and ASSIGNMENT_RE.match(p.name)
+            and any((p / f"{p.name}{suffix}").is_file() for suffix in (".ipynb", ".py"))
         )
+
+    def unsynced(self, assignments: list[str]) -> list[str]:
+        """Those of ``assignments`` that have a ``.py`` but no ``.ipynb`` yet (``sync`` writes
+        it); every command but ``sync`` needs the notebook."""
+        return [a for a in assignments if not self.source_notebook(a).is_file()]
 
     def source_notebook(self, assignment: str) -> Path:
         """The instructor's notebook (solutions and hidden tests) of ``assignment``."""
@@ -159,6 +177,7 @@ def nbgrader_config(
     db_path: Path | None = None,
     cell_timeout: int = CELL_TIMEOUT_S,
     sandbox: bool = False,
+    notebook_timeout: int = 0,
 ) -> Config:
     """nbgrader configuration for a course tree rooted at ``root``.
 
@@ -171,8 +190,16 @@ def nbgrader_config(
         release: folder (relative to root) that ``generate_assignment`` writes.
         db_path: sqlite gradebook; None means a gradebook in ``root``.
         cell_timeout: per-cell wall-clock limit in seconds when executing.
+        notebook_timeout: wall-clock budget of a whole notebook in seconds (0: none).
     """
-    from autograder.preprocessors import LimitOutputSize, SkipDemoCells, StderrToStdout
+    from autograder.preprocessors import (
+        BudgetedExecute,
+        KeepOnlyVerdictOutputs,
+        LimitOutputSize,
+        ResetTestCellTags,
+        SkipDemoCells,
+        StderrToStdout,
+    )
 
     ensure_scripts_on_path()
     c = Config()
@@ -191,10 +218,12 @@ def nbgrader_config(
     # After a timeout's interrupt, how long a kernel may take to report the cell as finished;
     # a kernel that ignores the interrupt fails the notebook with a "timeout" status after it.
     c.Execute.iopub_timeout = IOPUB_TIMEOUT_S
+    c.BudgetedExecute.budget = notebook_timeout
     if sandbox:
         from autograder.sandbox import SandboxedKernelManager
 
         c.Execute.kernel_manager_class = SandboxedKernelManager
+        c.BudgetedExecute.kernel_manager_class = SandboxedKernelManager
 
     from nbconvert.preprocessors import ClearMetadataPreprocessor
     from nbgrader.preprocessors import (
@@ -202,7 +231,6 @@ def nbgrader_config(
         CheckCellMetadata,
         ClearOutput,
         DeduplicateIds,
-        Execute,
         IgnorePattern,
         LimitOutput,
         OverwriteCells,
@@ -215,11 +243,13 @@ def nbgrader_config(
         DeduplicateIds,
         OverwriteKernelspec,
         OverwriteCells,
+        ResetTestCellTags,
         SkipDemoCells,
         CheckCellMetadata,
     ]
     c.Autograde.autograde_preprocessors = [
-        Execute,
+        BudgetedExecute,
+        KeepOnlyVerdictOutputs,
         StderrToStdout,
         IgnorePattern,
         ClearMetadataPreprocessor,

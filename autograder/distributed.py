@@ -4,9 +4,10 @@ The same grading job as on one machine runs on the cluster's workers: for each s
 carries the notebook's bytes and the name of the assignment; the worker writes them into a
 private temporary workspace built from the *source bundle* (the instructor's source notebooks,
 the template gradebook and the source fingerprint, sent once to every worker), and grades them
-with the local machinery (``autograder.job --serve`` worker processes, each notebook in its own
-sandboxed kernel). The result comes back as data (the result record and the graded notebook), and
-only the instructor's machine writes it into the one workspace, atomically, as it arrives. So:
+with the local machinery (:func:`autograder.worker.grade_submission`: a grading worker process,
+each notebook in its own sandboxed kernel). The result comes back as data (the result record
+and the graded notebook), and only the instructor's machine writes it into the one workspace,
+atomically, as it arrives. So:
 
 - no grade is lost: a batch that stops (a lost worker, Ctrl-C, a crashed client) resumes on the
   next run, which skips every current result, exactly as with local workers;
@@ -23,7 +24,6 @@ from this machine in those respects, before anything is graded.
 
 from __future__ import annotations
 
-import json
 import os
 import platform
 import tempfile
@@ -33,7 +33,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from autograder.course import CourseError
+from autograder.course import NOTEBOOK_TIMEOUT_S, CourseError
+from autograder.workspace import Workspace
 
 # Packages whose versions must agree between this machine and every worker: they decide what a
 # notebook computes and how it is graded.
@@ -110,24 +111,7 @@ def check_workers(client: Any) -> int:
 
 def source_bundle(workspace: Path, assignments: Iterable[str]) -> dict[str, bytes]:
     """The files a worker needs to grade ``assignments``: ``{relative path: bytes}``."""
-    files = {
-        "source.sha256": (workspace / "source.sha256").read_bytes(),
-        "gradebook.db": (workspace / "gradebook.db").read_bytes(),
-    }
-    for assignment in assignments:
-        for path in sorted((workspace / "source" / assignment).rglob("*")):
-            if path.is_file():
-                files[path.relative_to(workspace).as_posix()] = path.read_bytes()
-    return files
-
-
-def _write_bundle(bundle: dict[str, bytes], root: Path) -> None:
-    for relative, data in bundle.items():
-        target = (root / relative).resolve()
-        if root.resolve() not in target.parents:
-            raise ValueError(f"unsafe path in the source bundle: {relative!r}")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(data)
+    return Workspace(workspace).bundle(list(assignments))
 
 
 def grade_on_worker(
@@ -137,6 +121,7 @@ def grade_on_worker(
     notebook: bytes,
     filename: str,
     cell_timeout: int,
+    notebook_timeout: int = NOTEBOOK_TIMEOUT_S,
 ) -> dict[str, Any]:
     """The dask task: grade one submission on this worker and return the result as data.
 
@@ -144,42 +129,23 @@ def grade_on_worker(
         ``{"result": <the job's result record>, "autograded": <graded notebook bytes or None>,
         "host": <worker host name>}``.
     """
-    from autograder.grade import JOB_TIMEOUT_S, Submission, _failure_result, _Worker
-    from autograder.job import sha256_file
+    from autograder.worker import Worker, grade_submission
 
     if not hasattr(_local, "worker"):
-        # one long-lived job process per worker thread, as with local grading; it exits when
-        # this dask worker does (its stdin closes)
-        _local.worker = _Worker(Path(tempfile.gettempdir()) / "autograder-dask-logs")
-    with tempfile.TemporaryDirectory(prefix="autograder-dask-") as tmp:
-        root = Path(tmp)
-        workspace = root / "workspace"
-        _write_bundle(bundle, workspace)
-        submitted = root / "submitted" / os.path.basename(filename or f"{assignment}.ipynb")
-        submitted.parent.mkdir(parents=True)
-        submitted.write_bytes(notebook)
-        result_path = root / "result.json"
-        spec = {
-            "workspace": str(workspace),
-            "student_id": student_id,
-            "assignment": assignment,
-            "submission": str(submitted),
-            "result": str(result_path),
-            "cell_timeout": cell_timeout,
-        }
-        spec_path = root / "spec.json"
-        spec_path.write_text(json.dumps(spec))
-        reason = _local.worker.run(str(spec_path), JOB_TIMEOUT_S)
-        if reason is None and result_path.is_file():
-            result = json.loads(result_path.read_text())
-        else:
-            fingerprint = (workspace / "source.sha256").read_text().strip()
-            sub = Submission(student_id, assignment, submitted)
-            result = _failure_result(workspace, sub, fingerprint, reason)
-            result["submission_sha256"] = sha256_file(submitted)
-        graded = workspace / "autograded" / student_id / assignment / f"{assignment}.ipynb"
-        autograded = graded.read_bytes() if graded.is_file() else None
-    return {"result": result, "autograded": autograded, "host": platform.node()}
+        # one long-lived grading worker per dask worker thread, as with local grading; it
+        # exits when this dask worker does (its stdin closes)
+        _local.worker = Worker(Path(tempfile.gettempdir()) / "autograder-dask-logs")
+    result, autograded = grade_submission(
+        _local.worker,
+        bundle,
+        student_id,
+        assignment,
+        notebook,
+        filename,
+        cell_timeout,
+        notebook_timeout,
+    )
+    return {"result": result.to_dict(), "autograded": autograded, "host": platform.node()}
 
 
 def grade_on_cluster(

@@ -11,10 +11,16 @@ cell, and the student's notebook as graded. In test cells:
   kind of error; printed output of test cells is dropped.
 
 Tracebacks in the student's own cells are reduced to the error's type and message as well.
+
+Nothing active reaches the page: outputs keep only plain text and PNG/JPEG images (no HTML,
+JavaScript, SVG or widget views), the notebook's widget state is dropped, markdown is shown
+with its HTML escaped, and an error's type is named only when it is a standard one (a student
+can name an exception class after anything).
 """
 
 from __future__ import annotations
 
+import builtins
 import html
 import json
 import re
@@ -22,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from autograder.integrity import grade_id, is_test_cell, release_text
+from autograder.workspace import Workspace
 
 __all__ = ["write_feedback", "feedback_notebook"]
 
@@ -53,11 +60,53 @@ def _stream(text: str) -> dict[str, Any]:
     return {"output_type": "stream", "name": "stdout", "text": text}
 
 
+# Error types that may be named on the page; any other is called "an error".
+_SAFE_ENAMES = frozenset(
+    name
+    for name, value in vars(builtins).items()
+    if isinstance(value, type) and issubclass(value, BaseException)
+) | {"CheckError", "DisabledError", "CellTimeoutError", "NotebookTimeoutError", "DeadKernelError"}
+_SAFE_MIME = ("text/plain", "image/png", "image/jpeg")
+_MAX_MESSAGE = 2000
+
+
+def _ename(out: dict[str, Any]) -> str:
+    name = str(out.get("ename", ""))
+    return name if name in _SAFE_ENAMES else "an error"
+
+
+def _message(out: dict[str, Any]) -> str:
+    text = _ANSI.sub("", f"{_ename(out)}: {out.get('evalue', '')}")
+    return text if len(text) <= _MAX_MESSAGE else text[:_MAX_MESSAGE] + " ..."
+
+
+def _inert_outputs(outputs: list[Any]) -> list[Any]:
+    """Outputs with nothing a browser would run: text and raster images only."""
+    kept = []
+    for out in outputs:
+        kind = out.get("output_type")
+        if kind == "stream":
+            kept.append(out)
+        elif kind in ("execute_result", "display_data"):
+            data = {k: v for k, v in out.get("data", {}).items() if k in _SAFE_MIME}
+            if data:
+                out["data"] = data
+                out["metadata"] = {}
+                out.pop("transient", None)
+                kept.append(out)
+        elif kind == "error":
+            out["traceback"] = [_message(out)]
+            out["ename"] = _ename(out)
+            kept.append(out)
+    return kept
+
+
 def feedback_notebook(graded: Any, source: Any) -> Any:
     """A copy of the ``graded`` notebook that is safe to show its student (see module doc)."""
     import copy
 
     nb = copy.deepcopy(graded)
+    nb.metadata.pop("widgets", None)
     tests = {gid: cell for cell in source.cells if (gid := grade_id(cell)) and is_test_cell(cell)}
     for cell in nb.cells:
         if cell.cell_type != "code":
@@ -74,14 +123,17 @@ def feedback_notebook(graded: Any, source: Any) -> Any:
                     continue
                 line = _failing_line(out)
                 if line is None or line in hidden:
-                    outputs.append(_stream(f"A hidden test failed ({out.get('ename', 'error')})."))
+                    outputs.append(_stream(f"A hidden test failed ({_ename(out)})."))
                 else:
-                    outputs.append(_stream(f"{out.get('ename')}: {out.get('evalue')}"))
+                    outputs.append(_stream(_message(out)))
             cell.outputs = outputs
-        else:
-            for out in cell.get("outputs", []):
-                if out.get("output_type") == "error":
-                    out["traceback"] = [f"{out.get('ename')}: {out.get('evalue')}"]
+        elif cell.cell_type == "code":
+            cell.outputs = _inert_outputs(cell.get("outputs", []))
+    for cell in nb.cells:
+        cell.get("metadata", {}).pop("widgets", None)
+        if cell.cell_type in ("markdown", "raw"):
+            cell.source = cell.source.replace("<", "&lt;")  # raw HTML shows as text
+            cell.pop("attachments", None)
     return nb
 
 
@@ -118,15 +170,15 @@ def write_feedback(
     import nbformat
 
     workspace = workspace or out / "workspace"
-    results = sorted((workspace / "results").glob("*/*.json"))
+    results = Workspace(workspace).result_files()
     written = []
     for path in results:
         result = json.loads(path.read_text())
         student, assignment = result["student_id"], result["assignment"]
         if assignments and assignment not in assignments:
             continue
-        graded = workspace / "autograded" / student / assignment / f"{assignment}.ipynb"
-        source = workspace / "source" / assignment / f"{assignment}.ipynb"
+        graded = Workspace(workspace).autograded(student, assignment)
+        source = Workspace(workspace).source_notebook(assignment)
         summary = _summary(result)
         if graded.is_file() and source.is_file():
             nb = feedback_notebook(

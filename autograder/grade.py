@@ -4,15 +4,9 @@ Layout of a batch: ``SUBMISSIONS/<student_id>/<NN_name>/<NN_name>.ipynb``, or a 
 that layout (an LMS export, optionally under one top-level folder).
 
 State lives in a workspace (``OUT/workspace`` by default), never in ``solutions/`` or
-``notebooks/``::
+``notebooks/``; :mod:`autograder.workspace` owns its layout.
 
-    workspace/source/<a>/          the instructor's notebooks (hidden tests included)
-    workspace/gradebook.db         template gradebook written by generate_assignment
-    workspace/source.sha256        fingerprint of the sources: results of other sources are stale
-    workspace/results/<s>/<a>.json one result per graded submission (written atomically)
-    workspace/autograded/<s>/<a>/  the executed notebooks, for feedback
-
-Each submission is graded by a job in its own process (``autograder.job``); a job that crashes,
+Each submission is graded by a job in a grading worker (``autograder.worker``); a job that crashes,
 hangs or meets a broken notebook produces a result with a ``status`` saying so, and the batch
 goes on. Results already present for the same submission bytes and the same sources are reused,
 so a rerun after a crash continues where the batch stopped, and regrading gives identical CSVs.
@@ -23,11 +17,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
-import os
-import select
 import shutil
-import subprocess
-import sys
 import tempfile
 import threading
 import zipfile
@@ -41,22 +31,25 @@ from autograder.build import generate
 from autograder.course import (
     ASSIGNMENT_RE,
     CELL_TIMEOUT_S,
+    NOTEBOOK_TIMEOUT_S,
     Course,
     CourseError,
     release_ignore,
 )
-from autograder.job import RESULT_VERSION, sha256_file, write_json_atomic, zero_result
-from autograder.kernels import kernel_env
+from autograder.job import expected_cells, sha256_file
+from autograder.records import RESULT_VERSION, Result
+from autograder.worker import (
+    GRADING_THREADS,
+    JOB_TIMEOUT_S,
+    WorkerPool,
+    grade_submission,
+)
+from autograder.workspace import Workspace, write_bytes_atomic, write_json_atomic
 
 GRADES_COLUMNS = ["student_id", "assignment", "score", "max_score", "status"]
 CELLS_COLUMNS = ["student_id", "assignment", "grade_id", "score", "max_score"]
 SAFE_ID_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-@+")
-# Math-library threads per grading kernel: test cells compute on tiny tensors, and workers run
-# side by side; more threads only contend (a 2-core machine graded notebook 06's mutants 3-5x
-# slower with torch's default).
-GRADING_THREADS = 1
-# Wall-clock limit for a whole job process, on top of nbgrader's per-cell limit.
-JOB_TIMEOUT_S = 30 * 60
+__all__ = ["GRADING_THREADS", "JOB_TIMEOUT_S", "Submission", "grade", "run_canary"]
 
 
 @dataclass(frozen=True)
@@ -80,7 +73,7 @@ def _fingerprint(workspace: Path, assignments: list[str]) -> str:
 
     digest.update(nbgrader.__version__.encode())
     for a in sorted(assignments):
-        for path in sorted((workspace / "source" / a).rglob("*")):
+        for path in sorted(Workspace(workspace).source_dir(a).rglob("*")):
             if path.is_file():
                 digest.update(str(path.relative_to(workspace / "source")).encode())
                 digest.update(path.read_bytes())
@@ -95,7 +88,7 @@ def prepare_workspace(course: Course, workspace: Path, assignments: list[str]) -
     """
     workspace.mkdir(parents=True, exist_ok=True)
     for a in assignments:
-        target = workspace / "source" / a
+        target = Workspace(workspace).source_dir(a)
         if target.exists():
             shutil.rmtree(target)
         shutil.copytree(
@@ -104,8 +97,8 @@ def prepare_workspace(course: Course, workspace: Path, assignments: list[str]) -
             ignore=release_ignore,
         )
     fingerprint = _fingerprint(workspace, assignments)
-    stamp = workspace / "source.sha256"
-    db = workspace / "gradebook.db"
+    stamp = Workspace(workspace).fingerprint_file
+    db = Workspace(workspace).gradebook
     if stamp.is_file() and stamp.read_text().strip() == fingerprint and db.is_file():
         return fingerprint
     if db.exists():
@@ -192,156 +185,117 @@ def _result_is_current(path: Path, sub: Submission, fingerprint: str) -> bool:
 
 
 def _missing_result(workspace: Path, sub: Submission, fingerprint: str) -> dict[str, Any]:
-    return {
-        "version": RESULT_VERSION,
-        "student_id": sub.student_id,
-        "assignment": sub.assignment,
-        "submission_sha256": "",
-        "source_fingerprint": fingerprint,
-        **zero_result(workspace, sub.assignment, sub.problem),
-        "seconds": 0.0,
-    }
+    expected = expected_cells(workspace, sub.assignment)
+    zero = Result.zero(
+        sub.student_id, sub.assignment, expected, sub.problem, source_fingerprint=fingerprint
+    )
+    return zero.to_dict()
 
 
-class _Worker:
-    """A long-lived ``python -m autograder.job --serve`` process that grades job after job.
-
-    If it dies or a job runs past ``JOB_TIMEOUT_S``, it is killed, that one job gets a failure
-    result, and the next job starts a fresh worker.
-    """
-
-    def __init__(self, log_dir: Path) -> None:
-        self.log_dir = log_dir
-        self.proc: subprocess.Popen[str] | None = None
-        self.log: Any = None
-
-    def _start(self) -> subprocess.Popen[str]:
-        env = kernel_env(threads=GRADING_THREADS)
-        env["PYTHONWARNINGS"] = "ignore"
-        self.log_dir.mkdir(parents=True, exist_ok=True)
-        self.log = tempfile.NamedTemporaryFile(
-            "w+", dir=self.log_dir, prefix="worker-", suffix=".log", delete=False
+def _store(
+    workspace: Path, sub: Submission, path: Path, result: Result, autograded: bytes | None
+) -> None:
+    """Write a job's result and executed notebook into the workspace (atomically)."""
+    if autograded is not None:
+        write_bytes_atomic(
+            Workspace(workspace).autograded(sub.student_id, sub.assignment), autograded
         )
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "autograder.job", "--serve"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=self.log,
-            env=env,
-            text=True,
-            bufsize=1,
-        )
-        return self.proc
-
-    def _last_log_line(self) -> str:
-        try:
-            lines = Path(self.log.name).read_text().strip().splitlines()
-        except OSError:
-            return ""
-        return lines[-1][:200] if lines else ""
-
-    def run(self, spec_path: str, timeout: float) -> str | None:
-        """Grade one spec; None when the worker reported it done, else why it failed."""
-        proc = self.proc if self.proc is not None and self.proc.poll() is None else self._start()
-        assert proc.stdin is not None and proc.stdout is not None
-        try:
-            proc.stdin.write(spec_path + "\n")
-            proc.stdin.flush()
-        except OSError:
-            return self._failed("grading error: the grading process could not take the job")
-        ready, _, _ = select.select([proc.stdout], [], [], timeout)
-        if not ready:
-            return self._failed(f"timeout: grading took longer than {timeout:.0f} s")
-        answer = proc.stdout.readline().strip()
-        if answer == "done":
-            return None
-        if not answer:
-            return self._failed(
-                f"grading error: the grading process died ({self._last_log_line() or 'no log'})"
-            )
-        return f"grading error: {answer.removeprefix('error: ')[:200]}"
-
-    def _failed(self, reason: str) -> str:
-        self.close(kill=True)
-        return reason
-
-    def close(self, kill: bool = False) -> None:
-        proc, self.proc = self.proc, None
-        if proc is None:
-            return
-        if not kill and proc.stdin is not None:
-            try:
-                proc.stdin.close()
-                proc.wait(timeout=30)
-            except (OSError, subprocess.TimeoutExpired):
-                kill = True
-        if kill or proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        if self.log is not None:
-            self.log.close()
-            os.unlink(self.log.name)
-            self.log = None
+    write_json_atomic(path, result.to_dict())
 
 
-class _WorkerPool:
-    """One worker per grading thread, all closed at the end."""
-
-    def __init__(self, log_dir: Path) -> None:
-        self.log_dir = log_dir
-        self.local = threading.local()
-        self.workers: list[_Worker] = []
-        self.lock = threading.Lock()
-
-    def worker(self) -> _Worker:
-        if not hasattr(self.local, "worker"):
-            self.local.worker = _Worker(self.log_dir)
-            with self.lock:
-                self.workers.append(self.local.worker)
-        return self.local.worker
-
-    def close(self) -> None:
-        for w in self.workers:
-            w.close()
+_bundles: dict[tuple[Path, str, str], dict[str, bytes]] = {}
+_bundles_lock = threading.Lock()
 
 
-def _failure_result(
-    workspace: Path, sub: Submission, fingerprint: str, reason: str | None
-) -> dict[str, Any]:
-    """The result of a submission whose grading job failed (not the student's notebook)."""
-    result = _missing_result(workspace, sub, fingerprint)
-    result["status"] = reason or "grading error: the job wrote no result"
-    return result
+def _bundle(workspace: Path, fingerprint: str, assignment: str) -> dict[str, bytes]:
+    """The job workspace of ``assignment`` (read from the workspace once per fingerprint)."""
+    key = (workspace.resolve(), fingerprint, assignment)
+    with _bundles_lock:
+        if key not in _bundles:
+            _bundles.clear()
+            _bundles[key] = Workspace(workspace).bundle([assignment])
+        return _bundles[key]
 
 
 def _run_job(
-    pool: _WorkerPool,
+    pool: WorkerPool,
     workspace: Path,
     sub: Submission,
     result_path: Path,
     fingerprint: str,
     cell_timeout: int,
+    notebook_timeout: int = NOTEBOOK_TIMEOUT_S,
 ) -> None:
+    """Grade ``sub`` into ``result_path`` (see :func:`autograder.worker.grade_submission`: a
+    crashed kernel or a failed job is tried once more, a result that fails twice is flagged)."""
     assert sub.path is not None
-    spec = {
-        "workspace": str(workspace.resolve()),
-        "student_id": sub.student_id,
-        "assignment": sub.assignment,
-        "submission": str(sub.path.resolve()),
-        "result": str(result_path.resolve()),
-        "cell_timeout": cell_timeout,
-    }
-    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as fh:
-        json.dump(spec, fh)
-        spec_path = fh.name
+    result, autograded = grade_submission(
+        pool.worker(),
+        _bundle(workspace, fingerprint, sub.assignment),
+        sub.student_id,
+        sub.assignment,
+        sub.path.read_bytes(),
+        sub.path.name,
+        cell_timeout,
+        notebook_timeout,
+    )
+    _store(workspace, sub, result_path, result, autograded)
+
+
+CANARY_ID = "#canary"  # never a student id (see is_safe_id)
+
+
+def run_canary(
+    workspace: Path,
+    fingerprint: str,
+    assignments: list[str],
+    cell_timeout: int,
+    notebook_timeout: int = NOTEBOOK_TIMEOUT_S,
+) -> list[dict[str, Any]]:
+    """Grade the instructor's own notebook of each assignment, as a submission, in the grading
+    environment; raise ``CourseError`` saying why when one does not get full marks (for
+    instance: ``course_lib`` cannot be imported in the sandbox). Results are kept in
+    ``workspace/canary`` and reused while the sources and the submission bytes are the same."""
+    results = []
+    jobs = WorkerPool(Workspace(workspace).logs)
     try:
-        reason = pool.worker().run(spec_path, JOB_TIMEOUT_S)
+        for assignment in assignments:
+            source = Workspace(workspace).source_notebook(assignment)
+            sub = Submission(CANARY_ID, assignment, source)
+            path = Workspace(workspace).canary(assignment)
+            if not _result_is_current(path, sub, fingerprint):
+                _run_job(jobs, workspace, sub, path, fingerprint, cell_timeout, notebook_timeout)
+            results.append(json.loads(path.read_text()))
     finally:
-        os.unlink(spec_path)
-    if reason is not None or not result_path.is_file():
-        result = _failure_result(workspace, sub, fingerprint, reason)
-        result["submission_sha256"] = sha256_file(sub.path)
-        write_json_atomic(result_path, result)
+        jobs.close()
+    for result in results:
+        status = result["status"]
+        if result["score"] != result["max_score"] or not (
+            status == "ok" or status.startswith("review:")
+        ):
+            assignment = result["assignment"]
+            why = _first_error(Workspace(workspace).autograded(CANARY_ID, assignment))
+            raise CourseError(
+                f"canary: the instructor's own notebook {assignment} gets "
+                f"{result['score']:g} / {result['max_score']:g} (status: {status}) in this "
+                f"grading environment, so no submission was graded. First error: {why}. "
+                "Check that course_lib and the notebook's packages import in the sandbox "
+                "(python -m autograder check runs the same notebook unsandboxed)."
+            )
+    return results
+
+
+def _first_error(notebook: Path) -> str:
+    """``ename: evalue`` of the first error output of an executed notebook, or a note."""
+    try:
+        nb = json.loads(notebook.read_text())
+    except (OSError, ValueError):
+        return "the notebook could not be run at all"
+    for cell in nb.get("cells", []):
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "error":
+                return f"{out.get('ename')}: {str(out.get('evalue'))[:300]}"
+    return "none recorded"
 
 
 def grade(
@@ -353,6 +307,7 @@ def grade(
     workers: int = 1,
     workspace: Path | None = None,
     cell_timeout: int = CELL_TIMEOUT_S,
+    notebook_timeout: int = NOTEBOOK_TIMEOUT_S,
     progress: Callable[[int, int, dict[str, Any]], None] | None = None,
     scheduler: str | None = None,
 ) -> list[dict[str, Any]]:
@@ -366,6 +321,7 @@ def grade(
         workers: number of jobs graded at the same time.
         workspace: grading state; default ``out/workspace``.
         cell_timeout: per-cell wall-clock limit (s).
+        notebook_timeout: wall-clock budget of one whole notebook (s).
         progress: called as ``progress(done, total, result)`` after each job.
         scheduler: the address of a dask scheduler (``tcp://HOST:PORT``): grade on its
             workers instead of local ones (``workers`` is then ignored); see
@@ -397,16 +353,17 @@ def grade(
             )
         fingerprint = prepare_workspace(course, workspace, selected)
 
-        results_dir = workspace / "results"
         todo = []
         for sub in subs:
-            path = results_dir / sub.student_id / f"{sub.assignment}.json"
+            path = Workspace(workspace).result(sub.student_id, sub.assignment)
             if sub.path is None:
                 write_json_atomic(path, _missing_result(workspace, sub, fingerprint))
             elif not _result_is_current(path, sub, fingerprint):
                 todo.append((sub, path))
 
         done = len(subs) - len(todo)
+        if todo:
+            run_canary(workspace, fingerprint, selected, cell_timeout, notebook_timeout)
         if scheduler is not None:
             done = _grade_on_cluster(
                 scheduler, workspace, fingerprint, selected, todo, cell_timeout, done,
@@ -414,11 +371,12 @@ def grade(
             )  # fmt: skip
         else:
             done = _grade_locally(
-                workspace, fingerprint, todo, workers, cell_timeout, done, len(subs), progress
-            )
+                workspace, fingerprint, todo, workers, (cell_timeout, notebook_timeout), done,
+                len(subs), progress,
+            )  # fmt: skip
 
         results = [
-            json.loads((results_dir / s.student_id / f"{s.assignment}.json").read_text())
+            json.loads(Workspace(workspace).result(s.student_id, s.assignment).read_text())
             for s in subs
         ]
     results.sort(key=lambda r: (r["student_id"], r["assignment"]))
@@ -431,17 +389,18 @@ def _grade_locally(
     fingerprint: str,
     todo: list[tuple[Submission, Path]],
     workers: int,
-    cell_timeout: int,
+    timeouts: tuple[int, int],
     done: int,
     total: int,
     progress: Callable[[int, int, dict[str, Any]], None] | None,
 ) -> int:
-    """Grade ``todo`` with ``workers`` local job processes; return the new ``done`` count."""
-    jobs = _WorkerPool(workspace / "logs")
+    """Grade ``todo`` with ``workers`` local job processes; return the new ``done`` count.
+    ``timeouts`` are the cell and the whole-notebook limits (s)."""
+    jobs = WorkerPool(Workspace(workspace).logs)
     try:
         with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
             futures = {
-                pool.submit(_run_job, jobs, workspace, sub, path, fingerprint, cell_timeout): path
+                pool.submit(_run_job, jobs, workspace, sub, path, fingerprint, *timeouts): path
                 for sub, path in todo
             }
             for fut in as_completed(futures):
@@ -474,27 +433,23 @@ def _grade_on_cluster(
         sub: Submission, path: Path, result: dict[str, Any], autograded: bytes | None
     ) -> None:
         nonlocal count
-        kept = (
-            workspace / "autograded" / sub.student_id / sub.assignment / f"{sub.assignment}.ipynb"
-        )
-        if autograded is not None:
-            kept.parent.mkdir(parents=True, exist_ok=True)
-            tmp = kept.with_name(f".tmp-{kept.name}")
-            tmp.write_bytes(autograded)
-            os.replace(tmp, kept)
-        write_json_atomic(path, result)
+        _store(workspace, sub, path, Result.from_dict(result), autograded)
         count += 1
         if progress is not None:
             progress(count, total, result)
 
     def failed(sub: Submission, path: Path, reason: str) -> None:
         assert sub.path is not None
-        result = _failure_result(
-            workspace, sub, fingerprint, f"grading error: the cluster could not grade it ({reason})"
+        zero = Result.zero(
+            sub.student_id,
+            sub.assignment,
+            expected_cells(workspace, sub.assignment),
+            f"grading error: the cluster could not grade it ({reason})",
+            submission_sha256=sha256_file(sub.path),
+            source_fingerprint=fingerprint,
+            retry=True,  # not the student's fault: the next run grades it again
         )
-        result["submission_sha256"] = sha256_file(sub.path)
-        result["retry"] = True  # not the student's fault: the next run grades it again
-        record(sub, path, result, None)
+        record(sub, path, zero.to_dict(), None)
 
     grade_on_cluster(scheduler, workspace, assignments, todo, cell_timeout, record, failed)
     return count

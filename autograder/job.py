@@ -1,35 +1,31 @@
 """One grading job: a single student's notebook for a single assignment.
 
-A job runs in a grading process (``python -m autograder.job SPEC.json``, or a worker that grades
-one spec after another, ``--serve``) with a private copy of the workspace's template gradebook,
-and the student's code runs in a sandboxed kernel of its own, so a notebook that crashes its
-kernel, hangs, or breaks nbgrader can only ever affect its own result. The job reads its input
-from a JSON spec and writes its result as JSON (atomically); the parent merges results into the
-CSV files.
-
-Result fields: ``student_id, assignment, score, max_score, status, cells`` (a list of
-``{grade_id, score, max_score}``), ``submission_sha256``, ``source_fingerprint``, ``seconds``.
-``status`` is ``ok`` or says why a human should look (including ``review: ...`` when the static
-scan of autograder.scan flags the student's code; the score is still the graded one).
+A job runs in a grading worker process (:mod:`autograder.worker`) on a :class:`JobSpec`: a job
+workspace of its own (the assignment's source, a private copy of the template gradebook), the
+student's notebook, and where to write the :class:`Result` and the executed notebook. The
+student's code runs in a sandboxed kernel of its own, so a notebook that crashes its kernel,
+hangs, or breaks nbgrader can only ever affect its own result. ``status`` is ``ok`` or says
+why a human should look (including ``review: ...`` when the static scan of autograder.scan
+flags the student's code; the score is still the graded one).
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
-import os
 import shutil
-import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from autograder.records import RESULT_VERSION, JobSpec, Result
+from autograder.workspace import Workspace, write_json_atomic
+
 if TYPE_CHECKING:
     from autograder.integrity import Repair
 
-RESULT_VERSION = 1
+__all__ = ["RESULT_VERSION", "expected_cells", "run_job", "sha256_file", "write_json_atomic"]
 
 
 def sha256_file(path: Path) -> str:
@@ -37,23 +33,12 @@ def sha256_file(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def write_json_atomic(path: Path, data: dict[str, Any]) -> None:
-    """Write ``data`` to ``path`` so that readers see the old file or the new one, never half."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
-    with os.fdopen(fd, "w") as fh:
-        json.dump(data, fh, indent=1, sort_keys=True)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
-
-
 def expected_cells(workspace: Path, assignment: str) -> list[dict[str, Any]]:
     """The graded test cells of ``assignment`` and their points, from the template gradebook."""
     from nbgrader.api import Gradebook
 
     cells = []
-    with Gradebook(_db_url(workspace / "gradebook.db")) as gb:
+    with Gradebook(_db_url(Workspace(workspace).gradebook)) as gb:
         notebook = gb.find_notebook(assignment, assignment)
         for cell in notebook.grade_cells:
             cells.append({"grade_id": cell.name, "max_score": float(cell.max_score)})
@@ -64,20 +49,6 @@ def _db_url(path: Path) -> str:
     return f"sqlite:///{path.resolve()}"
 
 
-def zero_result(workspace: Path, assignment: str, status: str) -> dict[str, Any]:
-    """Score, max_score, status and cells of a submission that earns nothing (0 on every cell)."""
-    cells = [
-        {"grade_id": c["grade_id"], "score": 0.0, "max_score": c["max_score"]}
-        for c in expected_cells(workspace, assignment)
-    ]
-    return {
-        "score": 0.0,
-        "max_score": sum(c["max_score"] for c in cells),
-        "status": status,
-        "cells": cells,
-    }
-
-
 def _first_line(exc: BaseException) -> str:
     """The first line of an exception's message (at most 200 characters), or its type name."""
     text = str(exc).strip()
@@ -85,10 +56,18 @@ def _first_line(exc: BaseException) -> str:
 
 
 def _read_notebook_problem(path: Path) -> str | None:
-    """None when ``path`` is a readable, valid notebook; else what is wrong with it."""
+    """None when ``path`` is a readable, valid notebook of a sane size; else what is wrong."""
     import nbformat
 
+    from autograder.course import MAX_NOTEBOOK_MB
+
     try:
+        size = path.stat().st_size
+        if size > MAX_NOTEBOOK_MB * 2**20:
+            return (
+                f"rejected: the notebook is {size / 2**20:.0f} MB, over the "
+                f"{MAX_NOTEBOOK_MB} MB limit (clear its outputs and submit it again)"
+            )
         raw = path.read_bytes()
     except OSError as exc:
         return f"malformed notebook: cannot read it ({exc.strerror})"
@@ -128,18 +107,24 @@ def _execution_problem(autograded: Path) -> str | None:
     """Timeout or dead kernel, read from the executed notebook's error outputs."""
     import nbformat
 
+    from autograder.preprocessors import NOTEBOOK_TIMEOUT_ENAME
+
     if not autograded.is_file():
         return None
     nb = nbformat.read(str(autograded), as_version=4)
-    for cell in nb.cells:
-        for out in cell.get("outputs", []):
-            if out.get("output_type") != "error":
-                continue
-            ename = out.get("ename", "")
-            if ename == "CellTimeoutError":
-                return "timeout: a cell ran past the time limit"
-            if ename in ("DeadKernelError", "DeadKernel"):
-                return "crashed kernel"
+    enames = [
+        out.get("ename", "")
+        for cell in nb.cells
+        for out in cell.get("outputs", [])
+        if out.get("output_type") == "error"
+    ]
+    if NOTEBOOK_TIMEOUT_ENAME in enames:
+        return "timeout: the notebook ran past its time budget; later cells not run"
+    for ename in enames:
+        if ename == "CellTimeoutError":
+            return "timeout: a cell ran past the time limit"
+        if ename in ("DeadKernelError", "DeadKernel"):
+            return "crashed kernel"
     return None
 
 
@@ -175,12 +160,9 @@ def _review(submission: Any, source: Any) -> str:
         return f"review: the static scan failed ({_first_line(exc)})"
 
 
-def run_job(spec: dict[str, Any]) -> dict[str, Any]:
-    """Grade one submission as described by ``spec`` and return the result (see module doc).
-
-    ``spec`` keys: ``workspace`` (prepared by ``autograder.grade``), ``student_id``,
-    ``assignment``, ``submission`` (path of the student's .ipynb), ``cell_timeout`` (s).
-    """
+def run_job(spec: JobSpec) -> Result:
+    """Grade one submission as described by ``spec`` and return its :class:`Result`; the
+    executed notebook is written to ``spec.autograded`` (when the notebook ran)."""
     import nbformat
     from nbgrader.api import Gradebook
     from nbgrader.converters import Autograde
@@ -189,45 +171,43 @@ def run_job(spec: dict[str, Any]) -> dict[str, Any]:
     from autograder.course import nbgrader_config
 
     started = time.monotonic()
-    workspace = Path(spec["workspace"])
-    student, assignment = spec["student_id"], spec["assignment"]
-    submission = Path(spec["submission"])
-    base = {
-        "version": RESULT_VERSION,
-        "student_id": student,
-        "assignment": assignment,
+    workspace = Workspace(Path(spec.workspace))
+    student, assignment = spec.student_id, spec.assignment
+    submission = Path(spec.submission)
+    identity: dict[str, Any] = {
         "submission_sha256": sha256_file(submission) if submission.is_file() else "",
-        "source_fingerprint": (workspace / "source.sha256").read_text().strip(),
+        "source_fingerprint": workspace.fingerprint(),
     }
 
     problem = _read_notebook_problem(submission)
     if problem:
-        zero = zero_result(workspace, assignment, problem)
-        return {**base, **zero, "seconds": time.monotonic() - started}
+        expected = expected_cells(workspace.root, assignment)
+        zero = Result.zero(student, assignment, expected, problem, **identity)
+        zero.seconds = time.monotonic() - started
+        return zero
 
     with tempfile.TemporaryDirectory(prefix="autograder-job-") as tmp:
         root = Path(tmp)
-        shutil.copytree(workspace / "source" / assignment, root / "source" / assignment)
+        shutil.copytree(workspace.source_dir(assignment), root / "source" / assignment)
         target = root / "submitted" / student / assignment / f"{assignment}.ipynb"
         target.parent.mkdir(parents=True)
         # Read once: the repair and the scan both compare the submission with the source.
         submitted_nb = nbformat.read(str(submission), as_version=4)
-        source_nb = nbformat.read(
-            str(workspace / "source" / assignment / f"{assignment}.ipynb"), as_version=4
-        )
+        source_nb = nbformat.read(str(workspace.source_notebook(assignment)), as_version=4)
         repaired = _repair(submitted_nb, source_nb)
         if repaired is None:
             shutil.copyfile(submission, target)
         else:
             nbformat.write(repaired.notebook, str(target))
         db = root / "gradebook.db"
-        shutil.copyfile(workspace / "gradebook.db", db)
+        shutil.copyfile(workspace.gradebook, db)
 
         config = nbgrader_config(
             root,
             db_path=db,
-            cell_timeout=int(spec["cell_timeout"]),
-            sandbox=bool(spec.get("sandbox", True)),
+            cell_timeout=spec.cell_timeout,
+            sandbox=spec.sandbox,
+            notebook_timeout=spec.notebook_timeout,
         )
         config.CourseDirectory.assignment_id = assignment
         config.CourseDirectory.student_id = student
@@ -268,12 +248,11 @@ def run_job(spec: dict[str, Any]) -> dict[str, Any]:
             if status == "ok":
                 status = f"grading error: no grades recorded ({type(exc).__name__})"
         if not cells:
-            cells = zero_result(workspace, assignment, status)["cells"]
+            expected = expected_cells(workspace.root, assignment)
+            cells = Result.zero(student, assignment, expected, status).cells
 
         if autograded.is_file():
-            kept = workspace / "autograded" / student / assignment / f"{assignment}.ipynb"
-            kept.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(autograded, kept)
+            shutil.copyfile(autograded, spec.autograded)
 
     integrity = repaired.status(assignment) if repaired is not None else ""
     if integrity:
@@ -282,52 +261,13 @@ def run_job(spec: dict[str, Any]) -> dict[str, Any]:
     if review:
         status = review if status == "ok" else f"{status}; {review}"
     cells.sort(key=lambda c: c["grade_id"])
-    return {
-        **base,
-        "score": sum(c["score"] for c in cells),
-        "max_score": sum(c["max_score"] for c in cells),
-        "status": status,
-        "cells": cells,
-        "seconds": time.monotonic() - started,
-    }
-
-
-def serve() -> int:
-    """Grade one spec after another: read a spec path per line on stdin, answer ``done`` (or
-    ``error: ...``) per line on stdout once its result is written. Used by ``grade`` so that the
-    cost of starting Python and importing nbgrader is paid once per worker, not per notebook.
-    Student code never runs in this process (it runs in each job's sandboxed kernel)."""
-    protocol = os.fdopen(os.dup(1), "w", buffering=1)
-    os.dup2(2, 1)  # anything else written to stdout goes to stderr, not into the protocol
-    logging.basicConfig(level=logging.ERROR)
-    for line in sys.stdin:
-        spec_path = line.strip()
-        if not spec_path:
-            continue
-        try:
-            spec = json.loads(Path(spec_path).read_text())
-            write_json_atomic(Path(spec["result"]), run_job(spec))
-            protocol.write("done\n")
-        except Exception as exc:
-            protocol.write(f"error: {_first_line(exc)}\n")
-    return 0
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Entry point of the job process: ``python -m autograder.job SPEC.json`` grades one spec;
-    ``python -m autograder.job --serve`` grades the specs named on stdin (see ``serve``)."""
-    args = sys.argv[1:] if argv is None else argv
-    if args == ["--serve"]:
-        return serve()
-    if len(args) != 1:
-        print("usage: python -m autograder.job SPEC.json | --serve", file=sys.stderr)
-        return 2
-    spec = json.loads(Path(args[0]).read_text())
-    logging.basicConfig(level=logging.ERROR)
-    result = run_job(spec)
-    write_json_atomic(Path(spec["result"]), result)
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
+    return Result(
+        student,
+        assignment,
+        sum(c["score"] for c in cells),
+        sum(c["max_score"] for c in cells),
+        status,
+        cells,
+        seconds=time.monotonic() - started,
+        **identity,
+    )

@@ -1,4 +1,10 @@
-"""Starting kernels the same way everywhere: the grader, the mutant harness, benchmarks, tests."""
+"""The environment of the kernels the course starts outside the grading sandbox.
+
+The mutant harness, ``check``'s notebook runs, the benchmarks and the grading workers start from
+``kernel_env``. A grading kernel gets less: :func:`autograder.sandbox.kernel_environment` keeps
+only an allowlist of it. (JupyterLab, the browser test and the Colab-like run start kernels their
+own way, as a student's Jupyter would.)
+"""
 
 from __future__ import annotations
 
@@ -8,7 +14,8 @@ from typing import Any
 
 
 def kernel_env(mpl_backend: str = "Agg", threads: int | None = None) -> dict[str, str]:
-    """The environment for a kernel we start: ours, minus Jupyter's parent-process marker.
+    """The environment for a kernel (or grading worker) we start: ours, minus Jupyter's
+    parent-process marker; a sandboxed grading kernel then keeps only an allowlist of it.
 
     ``JPY_PARENT_PID`` would tie the kernel's lifetime to a Jupyter server that is not its parent;
     ``MPLBACKEND`` picks matplotlib's backend (``Agg`` draws nothing on screen). ``threads`` caps

@@ -2,7 +2,9 @@
 
 Edit either file; ``python -m autograder sync`` writes the newer one over the other and
 normalises the notebook (no outputs, no execution counts, no jupytext bookkeeping metadata), so
-diffs stay small and the release built from it is stable.
+diffs stay small and the release built from it is stable. It also writes the generated parts
+(:mod:`autograder.colab`: the Open in Colab badge, the whole setup cell but the notebook's own
+imports, the GPU metadata), which ``jupytext --sync`` would not: use ``sync``.
 """
 
 from __future__ import annotations
@@ -31,8 +33,8 @@ def normalise(nb) -> None:
 def sync_pair(ipynb: Path, colab: ColabConfig | None = None) -> str:
     """Sync one pair; returns which way it went (``"py -> ipynb"``, ``"ipynb -> py"``, ...).
 
-    With ``colab``, the notebook also gets its Open in Colab badge, install lines and GPU
-    metadata (see :mod:`autograder.colab`).
+    With ``colab``, the notebook also gets its Open in Colab badge, its setup cell from the
+    template and its GPU metadata (see :mod:`autograder.colab`).
     """
     import jupytext
     import nbformat
@@ -45,9 +47,9 @@ def sync_pair(ipynb: Path, colab: ColabConfig | None = None) -> str:
         nb = nbformat.read(str(ipynb), as_version=4)
         direction = "ipynb -> py"
     nb.nbformat, nb.nbformat_minor = 4, 4  # before anything writes it: 4.5 would add cell ids
-    normalise(nb)
     if colab is not None:
         apply_colab(nb, ipynb.stem, colab)
+    normalise(nb)  # after the Colab cells: a cell it inserts must not keep a 4.5 cell id
     nbformat.write(nb, str(ipynb))
     jupytext.write(nb, py, fmt="py:percent")
     return direction

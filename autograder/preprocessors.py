@@ -6,15 +6,21 @@
   to a test cell that wrote anything to stderr, so a torch ``UserWarning`` or a progress bar would
   zero a correct answer; an exception still shows up as an ``error`` output and still scores 0.
 - ``LimitOutputSize`` cuts huge outputs, so a notebook that prints megabytes stays small.
+- ``ResetTestCellTags`` and ``KeepOnlyVerdictOutputs`` keep a test cell's verdict to its own
+  error (or its absence): no ``skip-execution`` tag, no displayed value read as partial credit.
+- ``BudgetedExecute`` runs the notebook within a budget for the whole notebook and keeps each
+  output in the cell that produced it.
 """
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from nbformat import NotebookNode
-from nbgrader.preprocessors import NbGraderPreprocessor
+from nbgrader.preprocessors import Execute, NbGraderPreprocessor
 from nbgrader.utils import is_grade, is_solution
+from traitlets import Bool, Integer
 
 DEMO_TAG = "demo"
 SKIPPED_SOURCE = "# (demo cell: skipped by the autograder)"
@@ -75,3 +81,137 @@ class LimitOutputSize(NbGraderPreprocessor):
                 elif size > 10 * MAX_OUTPUT_CHARS:
                     del data[mime]
         return cell, resources
+
+
+# -- kept out of the student's reach ----------------------------------------------------------
+
+# Tags nbclient acts on: a test cell carrying them would be skipped or allowed to fail.
+EXECUTION_TAGS = ("skip-execution", "raises-exception")
+
+
+class ResetTestCellTags(NbGraderPreprocessor):
+    """Remove the tags of every graded test cell: ``skip-execution`` would skip a test and
+    ``demo`` would empty it. The instructor's test cells carry no tags."""
+
+    def preprocess_cell(
+        self, cell: NotebookNode, resources: dict[str, Any], index: int
+    ) -> tuple[NotebookNode, dict[str, Any]]:
+        if is_grade(cell) and not is_solution(cell):
+            cell.metadata.pop("tags", None)
+        elif cell.cell_type == "code":
+            tags = cell.get("metadata", {}).get("tags")
+            if tags:
+                cell.metadata["tags"] = [t for t in tags if t != "skip-execution"]
+        return cell, resources
+
+
+class KeepOnlyVerdictOutputs(NbGraderPreprocessor):
+    """Keep only error and stream outputs in graded test cells.
+
+    nbgrader reads an ``execute_result`` of a test cell as partial credit (and stops looking for
+    an error after it), so a value displayed from student code during a test (one call of
+    ``sys.displayhook``) would score a failing test. The course's test cells display nothing.
+    """
+
+    def preprocess_cell(
+        self, cell: NotebookNode, resources: dict[str, Any], index: int
+    ) -> tuple[NotebookNode, dict[str, Any]]:
+        if cell.cell_type == "code" and is_grade(cell) and not is_solution(cell):
+            cell.outputs = [
+                o for o in cell.get("outputs", []) if o.get("output_type") in ("error", "stream")
+            ]
+        return cell, resources
+
+
+NOTEBOOK_TIMEOUT_ENAME = "NotebookTimeoutError"
+# Output the grader keeps in memory per cell while it runs (text and encoded images).
+MAX_HELD_OUTPUT_CHARS = 2 * MAX_OUTPUT_CHARS
+
+
+def _size(content: dict[str, Any]) -> int:
+    """Characters of an output message's text and data."""
+    size = len(content.get("text", "") or "")
+    for value in (content.get("data") or {}).values():
+        size += len(value) if isinstance(value, str) else len(str(value))
+    return size
+
+
+class BudgetedExecute(Execute):
+    """nbgrader's ``Execute`` with a wall-clock budget for the whole notebook, and without the
+    kernel-controlled ways of moving outputs away from the cell that produced them.
+
+    - ``budget`` (s): each cell's limit is the smaller of ``timeout`` and what is left of the
+      budget; once it is spent, the remaining cells are not run and get a
+      ``NotebookTimeoutError`` (so many cells each just under the cell limit cannot hold a
+      grading worker for long).
+    - An ipywidgets ``Output`` opened by the student cannot capture a later cell's error, and
+      ``update_display`` cannot rewrite an earlier output: both hooks are ignored.
+    - Widget state is not stored in the graded notebook, and test cells are run without
+      storing their source in IPython's history.
+    """
+
+    budget = Integer(0, help="wall-clock budget of the whole notebook (s), 0 = none").tag(
+        config=True
+    )
+    store_widget_state = Bool(False).tag(config=True)
+
+    def preprocess(self, nb: NotebookNode, resources: Any = None, km: Any = None) -> Any:
+        self._started = time.monotonic()
+        self._cell_timeout: int | None = self.timeout
+        self._held_chars: dict[int, int] = {}
+        self._output_cut: set[int] = set()
+        return super().preprocess(nb, resources, km=km)
+
+    def preprocess_cell(
+        self, cell: NotebookNode, resources: dict[str, Any], index: int
+    ) -> tuple[NotebookNode, dict[str, Any]]:
+        if self.budget and cell.cell_type == "code":
+            left = self.budget - (time.monotonic() - self._started)
+            if left < 1:
+                cell.outputs = [
+                    NotebookNode(
+                        output_type="error",
+                        ename=NOTEBOOK_TIMEOUT_ENAME,
+                        evalue=f"not run: the notebook used up its {self.budget} s",
+                        traceback=[],
+                    )
+                ]
+                return cell, resources
+            limit = self._cell_timeout or self.budget
+            self.timeout = int(max(1, min(limit, left)))
+        if is_grade(cell) and not is_solution(cell):
+            # A test cell's source stays out of IPython's history (In, _ih), which later
+            # student code could print into its output.
+            self._check_assign_resources(resources)
+            return self.execute_cell(cell, index, store_history=False), self.resources
+        return super().preprocess_cell(cell, resources, index)
+
+    def output(
+        self, outs: list[NotebookNode], msg: dict[str, Any], display_id: Any, cell_index: int
+    ) -> NotebookNode | None:
+        """Hold at most ``MAX_HELD_OUTPUT_CHARS`` of a cell's outputs (errors always), so a
+        cell that prints gigabytes does not grow the grader's memory with it."""
+        if msg.get("msg_type") != "error":
+            held = self._held_chars.get(cell_index, 0) + _size(msg.get("content", {}))
+            self._held_chars[cell_index] = held
+            if held > MAX_HELD_OUTPUT_CHARS:
+                if cell_index not in self._output_cut:
+                    self._output_cut.add(cell_index)
+                    outs.append(
+                        NotebookNode(
+                            output_type="stream",
+                            name="stdout",
+                            text="\n... [further output not kept by the autograder]\n",
+                        )
+                    )
+                return None
+        return super().output(outs, msg, display_id, cell_index)
+
+    def register_output_hook(self, msg_id: str, hook: Any) -> None:
+        return None
+
+    def remove_output_hook(self, msg_id: str, hook: Any) -> None:
+        return None
+
+    def _update_display_id(self, display_id: str, msg: dict[str, Any]) -> None:
+        return None

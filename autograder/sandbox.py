@@ -5,20 +5,25 @@ network, PID, IPC and UTS namespaces and sees only
 
 - the Python installation and the virtual environment, read-only (so ``course_lib``, numpy and
   torch import), plus the few system folders a Python process needs (``/usr``, ``/lib``, ...);
-- its working folder (a private copy of the one submission being graded), read-write;
-- a private, empty ``/tmp``.
+- its working folder ``/scratch``: an empty in-memory filesystem of its own, capped in size
+  (``Limits.scratch_mb``), that holds no notebook and that the grader never reads or writes;
+- a private ``/tmp``, capped the same way;
+- the folder of its IPC sockets (the only host folder it can write to; files there are capped
+  by the file-size limit and removed when the kernel stops).
 
-It does not see ``solutions/``, the gradebook, the grading workspace, the other students'
-submissions or the instructor's home. It talks to the grader over IPC sockets in a folder of
-its own (TCP would need the network), is interrupted by a message (the grader cannot signal a
-process in another PID namespace) and dies with the grader.
+It does not see ``solutions/``, the gradebook, the grading workspace, the submitted notebook,
+the other students' submissions or the instructor's home. Its environment is an allowlist
+(``kernel_environment``): none of the grader's variables reach it. It talks to the grader over
+IPC sockets (TCP would need the network), is interrupted by a message (the grader cannot signal
+a process in another PID namespace) and dies with the grader.
 
 Inside, before Python starts the kernel, a small launcher sets resource limits (address space,
 CPU time, processes, file size) and, when the grader runs as root, drops to the unprivileged
 user id of its own (as root, the process limit would not apply).
 
-Without bubblewrap the same limits apply to a kernel that is otherwise not isolated, and the
-grader warns once: see ``sandbox_mode`` and the README.
+Without bubblewrap the same limits and the same environment allowlist apply to a kernel that
+is otherwise not isolated (it runs in a fresh private temporary folder, not beside the
+notebook), and the grader warns once: see ``sandbox_mode`` and the README.
 """
 
 from __future__ import annotations
@@ -37,9 +42,11 @@ from jupyter_client.manager import AsyncKernelManager
 from traitlets import Bool, Integer
 
 __all__ = [
+    "ENV_ALLOWLIST",
     "Limits",
     "SandboxedKernelManager",
     "bwrap_path",
+    "kernel_environment",
     "launcher_command",
     "sandbox_mode",
     "wrap_command",
@@ -87,12 +94,55 @@ class Limits:
         processes: processes and threads of the kernel's user (RLIMIT_NPROC): bounds a fork
             bomb.
         file_mb: the largest file the kernel may write (RLIMIT_FSIZE).
+        scratch_mb: the size of each in-memory filesystem of the sandbox (``/scratch``, the
+            working folder, and ``/tmp``); with bubblewrap only.
     """
 
     memory_mb: int = 8192
     cpu_seconds: int = 1800
     processes: int = 256
     file_mb: int = 256
+    scratch_mb: int = 256
+
+
+# The only variables of the grader's environment that reach a kernel (values unchanged).
+# Everything else (tokens, paths of the workspace, the instructor's settings) stays outside.
+ENV_ALLOWLIST = (
+    "PATH",
+    "LANG",
+    "LC_ALL",
+    "LC_CTYPE",
+    "TZ",
+    "MPLBACKEND",
+    "PYTHONHASHSEED",
+    "OMP_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "OPENBLAS_CORETYPE",
+    "OPENBLAS_L2_SIZE",
+    "COURSE_DEVICE",
+    "COURSE_SIZE",
+    "CUDA_VISIBLE_DEVICES",
+)
+# Where the kernel's home, caches and scratch files go (inside the sandbox with bubblewrap).
+SCRATCH = "/scratch"
+
+
+def kernel_environment(env: dict[str, str], home: str) -> dict[str, str]:
+    """The allowlisted part of ``env`` plus the kernel's own home and cache folders under
+    ``home`` (fontconfig and matplotlib write caches there instead of complaining)."""
+    kept = {k: env[k] for k in ENV_ALLOWLIST if k in env}
+    kept.setdefault("PATH", "/usr/local/bin:/usr/bin:/bin")
+    kept.update(
+        HOME=home,
+        TMPDIR=home,
+        MPLCONFIGDIR=f"{home}/.matplotlib",
+        IPYTHONDIR=f"{home}/.ipython",
+        XDG_CACHE_HOME=f"{home}/.cache",
+        XDG_CONFIG_HOME=f"{home}/.config",
+        PYTHONDONTWRITEBYTECODE="1",
+    )
+    return kept
 
 
 def bwrap_path() -> str | None:
@@ -176,8 +226,11 @@ def _python_roots() -> list[str]:
     return sorted(r for r in roots if r and Path(r).exists())
 
 
-def wrap_command(kernel_cmd: list[str], *, workdir: Path, ipc_dir: Path, bwrap: str) -> list[str]:
+def wrap_command(
+    kernel_cmd: list[str], *, ipc_dir: Path, bwrap: str, scratch_mb: int = Limits.scratch_mb
+) -> list[str]:
     """``kernel_cmd`` run by bubblewrap with the view described in the module docstring."""
+    size = ["--size", str(scratch_mb * 2**20)] if scratch_mb > 0 else []
     args = [
         bwrap,
         "--unshare-net",
@@ -194,16 +247,22 @@ def wrap_command(kernel_cmd: list[str], *, workdir: Path, ipc_dir: Path, bwrap: 
         "/dev",
         "--perms",
         "1777",
+        *size,
         "--tmpfs",
         "/tmp",
+        "--perms",
+        "1777",
+        *size,
+        "--tmpfs",
+        SCRATCH,
     ]
     roots = _python_roots()
-    writable = [str(workdir), str(ipc_dir)]
+    writable = [str(ipc_dir)]
     # bubblewrap creates the folders above a bind point with mode 0700, which the unprivileged
     # kernel could not cross: create them first, world-traversable.
     parents = {
         str(parent)
-        for target in [*roots, *writable]
+        for target in [*roots, *writable, *SYSTEM_PATHS]
         for parent in Path(target).parents
         if str(parent) != "/"
     }
@@ -215,16 +274,7 @@ def wrap_command(kernel_cmd: list[str], *, workdir: Path, ipc_dir: Path, bwrap: 
         args += ["--ro-bind", root, root]
     for path in writable:
         args += ["--bind", path, path]
-    args += ["--chdir", str(workdir), "--setenv", "HOME", "/tmp", "--setenv", "TMPDIR", "/tmp"]
-    args += [
-        "--setenv",
-        "MPLCONFIGDIR",
-        "/tmp/matplotlib",
-        "--setenv",
-        "IPYTHONDIR",
-        "/tmp/ipython",
-    ]
-    args += ["--unsetenv", "JPY_PARENT_PID"]
+    args += ["--chdir", SCRATCH]
     return [*args, "--", *kernel_cmd]
 
 
@@ -251,12 +301,16 @@ class SandboxedKernelManager(AsyncKernelManager):
     cpu_seconds = Integer(Limits.cpu_seconds, help="CPU-time limit (s), 0 = none").tag(config=True)
     processes = Integer(Limits.processes, help="process limit, 0 = none").tag(config=True)
     file_mb = Integer(Limits.file_mb, help="largest file written (MiB), 0 = none").tag(config=True)
+    scratch_mb = Integer(
+        Limits.scratch_mb, help="size of the sandbox's /scratch and /tmp (MiB), 0 = none"
+    ).tag(config=True)
     isolate = Bool(True, help="use bubblewrap when it is installed").tag(config=True)
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._bwrap = bwrap_path() if self.isolate else None
         self._ipc_dir = Path(tempfile.mkdtemp(prefix="autograder-ipc-"))
+        self._scratch: Path | None = None
         if self._bwrap:
             # TCP would need the network that the sandbox does not have.
             self.transport = "ipc"
@@ -267,30 +321,41 @@ class SandboxedKernelManager(AsyncKernelManager):
 
     @property
     def limits(self) -> Limits:
-        return Limits(self.memory_mb, self.cpu_seconds, self.processes, self.file_mb)
+        return Limits(
+            self.memory_mb, self.cpu_seconds, self.processes, self.file_mb, self.scratch_mb
+        )
 
     async def _async_pre_start_kernel(self, **kw: Any) -> tuple[list[str], dict[str, Any]]:
         kernel_cmd, kw = await super()._async_pre_start_kernel(**kw)
-        env = dict(kw.get("env") or os.environ)
-        env.pop("JPY_PARENT_PID", None)
-        kw["env"] = env
+        source_env = dict(kw.get("env") or os.environ)
         root = os.getuid() == 0
         if not self._bwrap:
+            # Not beside the notebook: a private folder the grader never reads.
+            self._scratch = Path(tempfile.mkdtemp(prefix="autograder-scratch-"))
+            kw["cwd"] = str(self._scratch)
+            kw["env"] = kernel_environment(source_env, str(self._scratch))
             return launcher_command(kernel_cmd, self.limits), kw
         # The kernel's PID is not ours to signal: interrupt by message.
         if self.kernel_spec is not None:
             self.kernel_spec.interrupt_mode = "message"
-        workdir = Path(kw.get("cwd") or os.getcwd()).resolve()
         uid = sandbox_uid() if root else -1
         if root:
-            _open_to(workdir, uid)
             _open_to(self._ipc_dir, uid)
+        kw["cwd"] = str(self._ipc_dir)  # bubblewrap's own folder; the kernel starts in /scratch
+        kw["env"] = kernel_environment(source_env, "/tmp")
         # The kernel's banner and log are of no use to the grader's log.
         kw["stdout"] = kw["stderr"] = subprocess.DEVNULL
         inner = launcher_command(kernel_cmd, self.limits, drop_to=uid)
-        return wrap_command(inner, workdir=workdir, ipc_dir=self._ipc_dir, bwrap=self._bwrap), kw
+        return (
+            wrap_command(
+                inner, ipc_dir=self._ipc_dir, bwrap=self._bwrap, scratch_mb=self.scratch_mb
+            ),
+            kw,
+        )
 
     async def cleanup_resources(self, restart: bool = False) -> None:  # type: ignore[override]
         await super().cleanup_resources(restart=restart)
         if not restart:
             shutil.rmtree(self._ipc_dir, ignore_errors=True)
+            if self._scratch is not None:
+                shutil.rmtree(self._scratch, ignore_errors=True)

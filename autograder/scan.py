@@ -14,7 +14,17 @@ line:
 - **network**: ``socket``, ``urllib``, ``http``, ``requests`` and friends;
 - **file access**: any string that is an absolute path, starts with ``~/`` or ``../``, or
   mentions the gradebook or ``solutions/``; deleting files or changing directory;
-- **dynamic code**: ``eval``, ``exec``, ``compile``, ``__import__``, ``importlib``.
+- **dynamic code**: ``eval``, ``exec``, ``compile``, ``__import__``, ``importlib``;
+- **kernel internals**: what reaches into the running kernel or the test that calls the answer
+  instead of computing one: ``get_ipython`` (input and AST transformers, ``events``,
+  ``set_custom_exc``, ``run_cell``), ``sys.displayhook``/``excepthook``, frames
+  (``sys._getframe``, ``inspect.currentframe``, ``f_locals``, ``f_back``), ``gc`` object hunts,
+  threads, ``linecache``, IPython's history (``In``, ``Out``, ``_ih``), an ipywidgets
+  ``Output`` entered by hand, and classes that decide their own equality, class or array
+  conversion (``__eq__``, ``__array__``, ``__torch_function__``, ``__class__``...), whatever name
+  the module was reached by (``import sys as s``, ``s = sys``);
+- **unreadable**: a cell the scan cannot parse, even after IPython's own syntax (magics, ``?``)
+  is translated, or a line magic that runs code (``%time``, ``%run``, ...).
 
 A finding does not change a score: it puts the submission up for review (the ``status``
 column). The scan is a tripwire, not a proof; the sandbox is what contains the code.
@@ -132,6 +142,8 @@ class _Visitor(ast.NodeVisitor):
 
     # -- imports ---------------------------------------------------------------------------
     def _imported(self, module: str, node: ast.AST) -> None:
+        if module.split(".")[0] in KERNEL_MODULES:
+            self.flag("kernel internals", node)
         top = module.split(".")[0]
         if top in SUBPROCESS_MODULES:
             self.flag("subprocess", node)
@@ -201,6 +213,28 @@ class _Visitor(ast.NodeVisitor):
                 self._target(target, node)
         self.generic_visit(node)
 
+    # -- kernel internals ----------------------------------------------------------------
+    def visit_Name(self, node: ast.Name) -> None:
+        if node.id in KERNEL_NAMES or node.id in KERNEL_MODULES - {"inspect"}:
+            self.flag("kernel internals", node)
+        self.generic_visit(node)
+
+    def visit_Attribute(self, node: ast.Attribute) -> None:
+        if node.attr in KERNEL_NAMES:
+            self.flag("kernel internals", node)
+        self.generic_visit(node)
+
+    def visit_ClassDef(self, node: ast.ClassDef) -> None:
+        for item in node.body:
+            if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                if item.name in LYING_METHODS:
+                    self.flag("kernel internals", item)
+            elif isinstance(item, ast.Assign):
+                for target in item.targets:
+                    if isinstance(target, ast.Name) and target.id in LYING_METHODS:
+                        self.flag("kernel internals", item)
+        self.generic_visit(node)
+
     # -- calls -----------------------------------------------------------------------------
     def visit_Call(self, node: ast.Call) -> None:
         name = _dotted(node.func)
@@ -212,7 +246,7 @@ class _Visitor(ast.NodeVisitor):
             target_root = _root_name(node.args[0])
             if target_root in self.modules or target_root in ("__builtins__",):
                 self.flag("monkeypatching", node)
-        elif name in ("sys.settrace", "sys.setprofile", "threading.settrace"):
+        elif last in ("settrace", "setprofile") and "." in name:
             self.flag("monkeypatching", node)
         elif root == "os" and OS_PROCESS_CALLS.match(last):
             self.flag("subprocess", node)
@@ -244,10 +278,73 @@ class _Visitor(ast.NodeVisitor):
             self.flag("file access", node)
 
 
+# Attribute and variable names that reach into the kernel or into the caller's frame.
+KERNEL_NAMES = frozenset(
+    {
+        "get_ipython",
+        "displayhook",
+        "excepthook",
+        "_getframe",
+        "currentframe",
+        "f_locals",
+        "f_globals",
+        "f_back",
+        "f_code",
+        "gi_frame",
+        "tb_frame",
+        "get_objects",
+        "get_referrers",
+        "get_referents",
+        "set_custom_exc",
+        "input_transformers_cleanup",
+        "input_transformers_post",
+        "ast_transformers",
+        "events",
+        "run_cell",
+        "run_cell_async",
+        "user_ns",
+        "user_global_ns",
+        "In",
+        "Out",
+        "_ih",
+        "_oh",
+        "_i",
+        "_ii",
+        "_iii",
+        "__enter__",
+    }
+)
+KERNEL_MODULES = frozenset({"threading", "_thread", "linecache", "gc", "inspect"})
+# Special methods through which an object decides what a test sees of it.
+LYING_METHODS = frozenset(
+    {
+        "__eq__",
+        "__ne__",
+        "__bool__",
+        "__array__",
+        "__array_function__",
+        "__array_ufunc__",
+        "__torch_function__",
+        "__torch_dispatch__",
+        "__class__",
+        "__instancecheck__",
+        "__getattribute__",
+        "__float__",
+        "__index__",
+    }
+)
+HELP_LINE = re.compile(r"^\s*\??[\w.]+\?{0,2}\s*$")
+CODE_MAGICS = re.compile(
+    r"^\s*%{1,2}\s*(time|timeit|prun|run|debug|capture|load|writefile|macro|store|env|alias|sx|"
+    r"system|cd|pycat|pdb|xmode|config|autocall|rerun|recall|edit)\b"
+)
+
+
 def _modules_in(tree: ast.AST) -> set[str]:
     """Names bound by ``import`` statements (``import numpy as np`` binds ``np``)."""
     names: set[str] = set()
-    for node in ast.walk(tree):
+    nodes = list(ast.walk(tree))
+    for node in nodes:
         if isinstance(node, ast.Import):
             for alias in node.names:
                 names.add(alias.asname or alias.name.split(".")[0])
@@ -258,6 +355,17 @@ def _modules_in(tree: ast.AST) -> set[str]:
                 # rebinding either is never needed in an answer.
                 if bound[:1].islower() and bound not in ("pi", "e", "inf", "nan"):
                     names.add(bound)
+    # Aliases of those names (`s = sys`, `t = torch.nn`) are module names too.
+    for _ in range(3):
+        for node in nodes:
+            if (
+                isinstance(node, ast.Assign)
+                and _root_name(node.value) in names | KNOWN_MODULE_NAMES
+            ):
+                if isinstance(node.value, (ast.Name, ast.Attribute)):
+                    for target in node.targets:
+                        if isinstance(target, ast.Name):
+                            names.add(target.id)
     return names
 
 
@@ -280,10 +388,23 @@ def scan_source(source: str, cell: str = "cell", modules: set[str] | None = None
     code, shell_lines = _strip_ipython(source)
     lines = source.splitlines()
     hits: list[tuple[str, int]] = [("subprocess", n) for n in shell_lines]
+    hits += [
+        ("unreadable", n)
+        for n, line in enumerate(lines, start=1)
+        if CODE_MAGICS.match(line) or (line.rstrip().endswith("?") and not HELP_LINE.match(line))
+    ]
     try:
         tree = ast.parse(code)
-    except SyntaxError:
-        tree = None  # the kernel will report it; there is nothing to scan
+    except SyntaxError as exc:
+        tree = None
+        try:  # IPython's own syntax, translated as the kernel would
+            from IPython.core.inputtransformer2 import TransformerManager
+
+            tree = ast.parse(TransformerManager().transform_cell(source))
+        except Exception:
+            pass  # not even the kernel can run it; there is nothing to scan
+        if tree is not None:
+            hits.append(("unreadable", exc.lineno or 1))
     if tree is not None:
         visitor = _Visitor(set(KNOWN_MODULE_NAMES) | (modules or set()) | _modules_in(tree))
         visitor.visit(tree)

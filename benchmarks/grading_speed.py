@@ -28,11 +28,12 @@ import time
 from pathlib import Path
 
 import nbformat
+from nbgrader.utils import is_solution
 
 from autograder.build import generate
 from autograder.course import Course, find_course, nbgrader_config
 from autograder.kernels import execute_notebook
-from autograder.mutants import load_catalogue
+from autograder.mutants import load_catalogue, splice
 from autograder.preprocessors import is_demo
 
 
@@ -41,11 +42,7 @@ def _gid(cell) -> str | None:
 
 
 def _solutions(nb) -> dict[str, str]:
-    return {
-        gid: c.source
-        for c in nb.cells
-        if (gid := _gid(c)) and c.get("metadata", {}).get("nbgrader", {}).get("solution")
-    }
+    return {gid: c.source for c in nb.cells if (gid := _gid(c)) and is_solution(c)}
 
 
 def make_cohort(course: Course, assignments: list[str], students: int, folder: Path) -> int:
@@ -55,9 +52,10 @@ def make_cohort(course: Course, assignments: list[str], students: int, folder: P
         source = nbformat.read(str(course.source_notebook(a)), as_version=4)
         release = nbformat.read(str(course.release_notebook(a)), as_version=4)
         answers = _solutions(source)
-        first_mutant = {}
-        for m in load_catalogue(course, a):
-            first_mutant.setdefault(m.function, m.source)
+        first_mutant = {}  # grade_id -> the cell with its first catalogued mutant spliced in
+        for m in load_catalogue(course, a).mutants:
+            if m.function not in first_mutant:
+                first_mutant[m.function] = splice(answers[m.function], m.source)
         for s in range(students):
             kind = ("correct", "partly_wrong", "blank")[s % 3]
             nb = nbformat.from_dict(release)
@@ -67,7 +65,7 @@ def make_cohort(course: Course, assignments: list[str], students: int, folder: P
                     if gid in answers:
                         cell.source = answers[gid]
                         if kind == "partly_wrong" and gid in first_mutant:
-                            cell.source += "\n\n" + first_mutant[gid]
+                            cell.source = first_mutant[gid]
             path = folder / f"s{s:02d}_{kind}" / a / f"{a}.ipynb"
             path.parent.mkdir(parents=True, exist_ok=True)
             nbformat.write(nb, str(path))
@@ -138,7 +136,7 @@ def floor(course: Course, cohort: Path, root: Path) -> float:
             if cell.cell_type != "code" or is_demo(cell):
                 continue
             gid = _gid(cell)
-            if gid in tests and not cell.metadata["nbgrader"].get("solution"):
+            if gid in tests and not is_solution(cell):
                 cell.source = tests[gid]  # the hidden tests run too
             kept.append(cell)
         nb.cells = kept

@@ -17,7 +17,10 @@ exercises with the built-in they replace unavailable.
 
 from __future__ import annotations
 
+import inspect
 import math
+import sys
+import threading
 import types
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -181,6 +184,9 @@ def check_type(
 ) -> None:
     """Check that ``value`` is an instance of ``expected_type`` (or one of several types).
 
+    numpy's scalars count as the Python numbers they stand for: ``np.int64(3)`` is an ``int``
+    here and ``np.float32(0.5)`` a ``float`` (an answer computed with numpy is still a number).
+
     Args:
         value: what the student's code returned.
         expected_type: a type, or a tuple of types any of which is fine.
@@ -192,6 +198,10 @@ def check_type(
     """
     types_ = expected_type if isinstance(expected_type, tuple) else (expected_type,)
     if isinstance(value, types_):
+        return
+    if int in types_ and isinstance(value, np.integer):
+        return
+    if float in types_ and isinstance(value, np.floating):
         return
     wanted = " or ".join(t.__name__ for t in types_)
     problem = _RETURNED_NONE if value is None else f"wrong type, expected {wanted}"
@@ -561,16 +571,74 @@ def disabled(
         AttributeError: an owner has no such attribute (a typo in the test).
     """
     saved: list[tuple[object, str, bool, object]] = []
+    guard = _CallGuard(reason)
     try:
         for obj, attr in targets:
             original = getattr(obj, attr)  # raises AttributeError on a typo
             own = attr in getattr(obj, "__dict__", {})
-            setattr(obj, attr, _make_disabled(_qualified_name(obj, attr), reason))
+            qualified = _qualified_name(obj, attr)
+            setattr(obj, attr, _make_disabled(qualified, reason))
             saved.append((obj, attr, own, original))
-        yield
+            guard.ban(obj, attr, original, qualified)
+        with guard:
+            yield
     finally:
         for obj, attr, own, original in reversed(saved):
             if own:
                 setattr(obj, attr, original)
             else:  # the attribute was inherited: remove the shadowing stand-in
                 delattr(obj, attr)
+
+
+class _CallGuard:
+    """Raises :class:`DisabledError` when a banned function runs, whatever name reached it.
+
+    Replacing ``torch.softmax`` by a stand-in does not stop a reference taken earlier
+    (``sm = torch.softmax``) or a bound method (``x.softmax``); a profile hook sees every call
+    in the block, C functions by identity (or by name and owner class for bound methods) and
+    Python functions by their code object.
+    """
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        self.by_id: dict[int, str] = {}
+        self.by_code: dict[types.CodeType, str] = {}
+        self.methods: list[tuple[str, type, str]] = []
+        self._previous: tuple[Any, Any] = (None, None)
+
+    def ban(self, owner: object, attr: str, original: object, qualified: str) -> None:
+        function = inspect.unwrap(original) if callable(original) else original
+        code = getattr(function, "__code__", None)
+        if isinstance(code, types.CodeType):
+            self.by_code[code] = qualified
+        else:
+            self.by_id[id(original)] = qualified
+            if isinstance(owner, type):
+                self.methods.append((getattr(original, "__name__", attr), owner, qualified))
+
+    def _banned(self, frame: types.FrameType, event: str, arg: Any) -> str | None:
+        if event == "call":
+            return self.by_code.get(frame.f_code)
+        if event == "c_call":
+            if id(arg) in self.by_id:
+                return self.by_id[id(arg)]
+            name, bound = getattr(arg, "__name__", None), getattr(arg, "__self__", None)
+            for method, owner, qualified in self.methods:
+                if name == method and isinstance(bound, owner):
+                    return qualified
+        return None
+
+    def _hook(self, frame: types.FrameType, event: str, arg: Any) -> None:
+        qualified = self._banned(frame, event, arg)
+        if qualified is not None:
+            raise DisabledError(f"{qualified} is disabled in this test: {self.reason}")
+
+    def __enter__(self) -> None:
+        self._previous = (sys.getprofile(), threading.getprofile())
+        if self.by_id or self.by_code:
+            sys.setprofile(self._hook)
+            threading.setprofile(self._hook)
+
+    def __exit__(self, *exc: object) -> None:
+        sys.setprofile(self._previous[0])
+        threading.setprofile(self._previous[1])

@@ -4,10 +4,15 @@
 - ``lets_go_example`` and ``phrase_pairs``: the "Let's go" -> "Vamos" worked example and a small
   English -> Spanish phrase set (notebooks 02 and 03);
 - ``ReversalTask``: sequence reversal with a source length that can be swept, generated from a
-  seed (notebooks 01, 03 and 06).
+  seed (notebooks 01, 03 and 06);
+- ``self_attention_example``: two sentences with hand-set word features and query, key and
+  value projections, where "that" attends to "girl" and "it" to "elephant" (notebook 04);
+- ``digits``: scikit-learn's bundled 8x8 handwritten digits with a fixed train/test split
+  (notebook 08).
 
-Everything is written out or generated here, so nothing is downloaded and every number can be
-read. Each call returns fresh copies, so a notebook cannot corrupt the originals.
+Everything is written out, generated here or bundled with an installed package, so nothing is
+downloaded and every number can be read. Each call returns fresh copies, so a notebook cannot
+corrupt the originals.
 """
 
 from __future__ import annotations
@@ -447,3 +452,67 @@ __all__ += [
     "SelfAttentionExample",
     "self_attention_example",
 ]
+
+
+# ----------------------------------------------------------------------------------------------
+# Notebook 08 (vision transformer): handwritten digits that ship inside scikit-learn.
+
+DIGITS_TEST_SIZE = 450  # of the 1,797 images; the other 1,347 are the training set
+
+
+@dataclass(frozen=True, eq=False, kw_only=True)
+class DigitsSplit:
+    """The 8x8 handwritten digits, split once into a training and a test set.
+
+    Attributes:
+        train_images: (n_train, 8, 8) float32 grey levels in [0, 1] (0 = background).
+        train_labels: (n_train,) int64 digits 0..9.
+        test_images: (n_test, 8, 8) float32 in [0, 1].
+        test_labels: (n_test,) int64.
+    """
+
+    train_images: torch.Tensor
+    train_labels: torch.Tensor
+    test_images: torch.Tensor
+    test_labels: torch.Tensor
+
+
+def digits(test_size: int = DIGITS_TEST_SIZE, seed: int = 0) -> DigitsSplit:
+    """Load scikit-learn's handwritten digits and split them with a fixed seed.
+
+    The images are ``sklearn.datasets.load_digits``: 1,797 handwritten digits (a copy of the
+    test part of the UCI "Optical Recognition of Handwritten Digits" set), each reduced to 8x8
+    pixels with 17 grey levels (0..16). They ship with scikit-learn, so nothing is downloaded.
+    Here the grey levels are divided by 16.
+
+    Args:
+        test_size: how many images go to the test set (default 450; the rest are for
+            training).
+        seed: the seed of the shuffle that decides the split; the same seed gives the same
+            split on every machine.
+
+    Returns:
+        a :class:`DigitsSplit` of fresh float32 / int64 tensors.
+
+    Raises:
+        ValueError: ``test_size`` leaves no image for training or for testing.
+    """
+    import torch
+    from sklearn.datasets import load_digits
+
+    bunch = load_digits()
+    images = np.asarray(bunch.images, dtype=np.float32) / 16.0  # (1797, 8, 8)
+    labels = np.asarray(bunch.target, dtype=np.int64)  # (1797,)
+    if not 0 < test_size < len(images):
+        raise ValueError(f"test_size must be between 1 and {len(images) - 1}, got {test_size}")
+    order = np.random.default_rng(seed).permutation(len(images))
+    test, train = order[:test_size], order[test_size:]
+    return DigitsSplit(
+        train_images=torch.from_numpy(images[train].copy()),
+        train_labels=torch.from_numpy(labels[train].copy()),
+        test_images=torch.from_numpy(images[test].copy()),
+        test_labels=torch.from_numpy(labels[test].copy()),
+    )
+
+
+__all__ += ["DIGITS_TEST_SIZE", "DigitsSplit", "digits"]

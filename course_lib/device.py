@@ -1,11 +1,11 @@
 """Choosing the compute device, seeding, and sizing experiments for CPU or GPU.
 
-The setup cell of every notebook runs::
+Every notebook's setup cell ends with the same three lines, which ``python -m autograder sync``
+writes from one template (``autograder/colab.py``)::
 
-    from course_lib import device
-    device.seed_everything(0)
-    DEVICE = device.get_device()
-    print(device.describe_device(DEVICE))
+    seed_everything(0)
+    DEVICE = get_device()
+    print(describe_device(DEVICE))
 
 Two environment variables override the automatic choices, which helps on shared machines and in
 CI: ``COURSE_DEVICE`` (``cpu``, ``cuda``, ``cuda:1``, ``mps``) picks the device and

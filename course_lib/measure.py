@@ -1,13 +1,14 @@
 """Measuring time and memory of a piece of torch code, on the CPU or a GPU.
 
-The labs of notebooks 05 and 07 compare two ways of computing the same thing. Timing GPU code
-needs ``torch.cuda.synchronize`` (kernels run asynchronously), and memory is measured in two
-ways that both work without a GPU:
+The labs of notebooks 05 (attention against recurrence) and 07 (naive against fused attention)
+time and measure two ways of computing the same thing with these functions. :func:`best_time`
+synchronises a CUDA device around each call (GPU kernels run asynchronously; elsewhere that is a
+no-op). Memory is measured in two ways:
 
 - :func:`saved_for_backward_bytes`: the bytes of the tensors that autograd keeps for the
-  backward pass (the activation memory of training), on any device;
+  backward pass (the activation memory of training), on any device, a GPU not needed;
 - :func:`peak_cuda_bytes`: the peak of the CUDA caching allocator during a call, above what was
-  allocated before it (``None`` off a GPU).
+  allocated before it; on a CUDA GPU only (``None`` elsewhere).
 """
 
 from __future__ import annotations

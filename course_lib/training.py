@@ -1,8 +1,11 @@
 """Training and evaluating the sequence-to-sequence models of notebooks 01, 03 and 06.
 
 The loop is plumbing that every seq2seq notebook shares; the models themselves (and the parts
-of them that are exercises) live in the notebooks. A model is anything that maps a teacher
-forced batch to logits::
+of them that are exercises) live in the notebooks. The LSTM encoder-decoder of notebooks 01, 03
+and 06 takes its layers from :class:`LSTMEncoderDecoder`, so that all three build the same layers
+in the same order and start from the same weights after the same seed; how it encodes, reads
+out and decodes (exercises in 01 and 03) stays in each notebook. A model is anything that maps a
+teacher forced batch to logits::
 
     logits = model(src, src_lens, dec_in)   # (B, S), (B,), (B, T) -> (B, T, vocab_size)
 
@@ -24,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
+from torch import nn
 
 from course_lib.data import PAD, ReversalTask
 from course_lib.device import autocast
@@ -34,6 +38,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DecodeFn",
+    "LSTMEncoderDecoder",
     "TrainingLog",
     "accuracy_by_length",
     "plot_accuracy_vs_length",
@@ -65,6 +70,41 @@ class TrainingLog:
         losses = np.asarray(self.losses, dtype=np.float64)
         window = max(1, min(window, len(losses)))
         return np.convolve(losses, np.ones(window) / window, mode="valid")
+
+
+class LSTMEncoderDecoder(nn.Module):
+    """The layers of the LSTM encoder-decoder of notebooks 01, 03 and 06, and nothing else.
+
+    Every notebook subclasses it and adds its own ``encode``, ``forward`` and decoding, which
+    hold exercises (01: the encoder's context and greedy decoding; 03: the decoder step with
+    attention) or their answers, and so never live here. The layers are built in this order,
+    so that after the same seed every notebook's model starts from the same weights:
+
+    - ``src_emb``, ``tgt_emb``: ``nn.Embedding(vocab_size, emb_dim, padding_idx=PAD)``;
+    - ``encoder``, ``decoder``: one-layer ``nn.LSTM(emb_dim, hidden_size, batch_first=True)``;
+    - ``combine``: ``nn.Linear(2 * hidden_size, hidden_size)``, only with ``attention``: it mixes
+      the decoder's output with the attention context (Luong et al. 2015);
+    - ``out``: ``nn.Linear(hidden_size, vocab_size)``, a score per token.
+
+    Args:
+        vocab_size: number of token ids, special tokens included.
+        emb_dim: embedding size (default 32).
+        hidden_size: LSTM units of the encoder and of the decoder (default 64).
+        attention: whether to build ``combine`` (default False).
+    """
+
+    def __init__(
+        self, vocab_size: int, emb_dim: int = 32, hidden_size: int = 64, attention: bool = False
+    ) -> None:
+        super().__init__()
+        self.attention = attention
+        self.src_emb = nn.Embedding(vocab_size, emb_dim, padding_idx=PAD)
+        self.tgt_emb = nn.Embedding(vocab_size, emb_dim, padding_idx=PAD)
+        self.encoder = nn.LSTM(emb_dim, hidden_size, batch_first=True)
+        self.decoder = nn.LSTM(emb_dim, hidden_size, batch_first=True)
+        if attention:
+            self.combine = nn.Linear(2 * hidden_size, hidden_size)
+        self.out = nn.Linear(hidden_size, vocab_size)
 
 
 @contextlib.contextmanager

@@ -5,7 +5,8 @@ the solution code typed into the exercise cells). Headless Chromium (Debian's ``
 driven by the ``playwright`` package; no browser download) opens it, runs all cells, finds the
 attention explorer's controls, changes the query token and checks that the heatmap redraws, and
 saves a screenshot to ``build/screenshots/``. Then nbgrader's own Validate button must report
-that the notebook passes its tests.
+that the notebook passes its tests, and that a wrong answer fails; and the completed notebook 08
+(without its training cells) must pass Validate too.
 
 Skipped, with the reason, where Chromium or playwright is missing; ``.ci/run`` installs both.
 """
@@ -25,6 +26,9 @@ import pytest
 from conftest import REPO, completed_student_notebook, free_port, stop_process_group
 
 from autograder.course import Course
+from autograder.preprocessors import is_demo
+
+pytestmark = pytest.mark.slow
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_FLAGS = [
@@ -234,4 +238,29 @@ def test_a_wrong_answer_fails_validation_in_the_browser(lab, page) -> None:
     text = dialog.inner_text()
     assert [u for u in seen if "path=wrong.ipynb" in u], f"validated another notebook: {seen}"
     assert "Success" not in text and "causal" in text.lower(), text[:1000]
+    dialog.get_by_role("button").last.click()
+
+
+def test_validate_passes_the_completed_vision_transformer_notebook(lab, page) -> None:
+    """Notebook 08 in the same JupyterLab: its completed release, without the demo cells that
+    train models (the grader skips those too), passes nbgrader's Validate."""
+    _, _, work = lab
+    assignment = "08_vision_transformer"
+    nb = completed_student_notebook(Course(REPO), assignment)
+    nb.cells = [cell for cell in nb.cells if not is_demo(cell)]
+    assert any(c.metadata.get("nbgrader", {}).get("grade") for c in nb.cells)
+    nbformat.write(nb, str(work / f"{assignment}.ipynb"))
+    url = page.url.split("/lab/")[0]
+    page.goto(f"{url}/lab/tree/{assignment}.ipynb")
+    current = ".lm-DockPanel-tabBar .lm-mod-current"
+    page.locator(current, has_text=f"{assignment}.ipynb").wait_for(timeout=120_000)
+    _current_panel(page).locator(".jp-Cell").first.wait_for(timeout=120_000)
+    _wait_for_idle_kernel(page)
+    _current_panel(page).locator(".validate-button").click()
+    dialog = page.locator(".jp-Dialog")
+    dialog.wait_for(timeout=300_000)
+    text = dialog.inner_text()
+    assert "Success" in text and "passes all" in text, text[:1000]
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{assignment}_validate.png"))
     dialog.get_by_role("button").last.click()

@@ -466,3 +466,43 @@ def test_disabled_typo_in_attribute_raises_and_restores_earlier_targets() -> Non
         with checks.disabled((np, "exp"), (np, "no_such_function")):
             pass
     assert np.exp is original
+
+
+def test_disabled_holds_whatever_name_reaches_the_function():
+    import torch
+    import torch.nn as nn
+    import torch.nn.functional as F
+
+    x = torch.randn(2, 3)
+    alias, f_alias, forward = torch.softmax, F.softmax, nn.TransformerEncoderLayer.forward
+    layer = nn.TransformerEncoderLayer(8, 2, 16, dropout=0.0, batch_first=True)
+    bans = [(torch, "softmax"), (torch.Tensor, "softmax"), (F, "softmax")]
+    bans.append((nn.TransformerEncoderLayer, "forward"))
+    routes = {
+        "a reference taken before the ban": lambda: alias(x, -1),
+        "a bound method": lambda: x.softmax(-1),
+        "a reference to the Python function": lambda: f_alias(x, -1),
+        "a module that calls it": lambda: nn.Softmax(dim=-1)(x),
+        "a method reached through its class": lambda: forward(layer, torch.randn(1, 2, 8)),
+    }
+    for route, call in routes.items():
+        with pytest.raises(checks.DisabledError), checks.disabled(*bans):
+            call()
+        assert sys.getprofile() is None, route
+    with checks.disabled(*bans):
+        torch.exp(x).sum()  # what is not banned still works
+    assert torch.allclose(alias(x, -1), F.softmax(x, -1))  # and everything is back after
+
+
+@pytest.mark.parametrize("value", [np.int64(3), np.int32(-1), np.float32(0.5), np.float64(2.0)])
+def test_check_type_takes_numpy_scalars_as_the_numbers_they_are(value):
+    checks.check_type(value, (int, float), "answer")
+
+
+def test_check_type_still_refuses_arrays_and_bools_as_numbers():
+    with pytest.raises(checks.CheckError):
+        checks.check_type(np.array([3]), (int, float), "answer")
+    with pytest.raises(checks.CheckError):
+        checks.check_type(np.float64(1.0), int, "answer")
+    with pytest.raises(checks.CheckError):
+        checks.check_type("3", (int, float), "answer")

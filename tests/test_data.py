@@ -325,3 +325,52 @@ def test_raw_embeddings_make_that_attend_to_itself() -> None:
     scores = ex.embeddings @ ex.embeddings.T
     that = ex.tokens.index("that")
     assert int(np.argmax(scores[that])) == that
+
+
+# ---- digits (notebook 08) ---------------------------------------------------------------------
+
+
+def test_digits_split_has_the_documented_shapes_dtypes_and_range() -> None:
+    import torch
+
+    split = data.digits()
+    assert split.train_images.shape == (1797 - data.DIGITS_TEST_SIZE, 8, 8)
+    assert split.test_images.shape == (data.DIGITS_TEST_SIZE, 8, 8)
+    assert split.train_labels.shape == (1797 - data.DIGITS_TEST_SIZE,)
+    assert split.test_labels.shape == (data.DIGITS_TEST_SIZE,)
+    assert split.train_images.dtype == split.test_images.dtype == torch.float32
+    assert split.train_labels.dtype == split.test_labels.dtype == torch.int64
+    for images in (split.train_images, split.test_images):
+        assert float(images.min()) == 0.0 and float(images.max()) == 1.0
+    assert set(split.train_labels.tolist()) == set(split.test_labels.tolist()) == set(range(10))
+
+
+def test_digits_split_is_fixed_by_its_seed_and_disjoint() -> None:
+    from sklearn.datasets import load_digits
+
+    first, again, other = data.digits(), data.digits(), data.digits(seed=1)
+    assert torch_equal(first.test_images, again.test_images)
+    assert torch_equal(first.train_labels, again.train_labels)
+    assert not torch_equal(first.test_images, other.test_images)
+    # train + test is the whole set, each image once: compare as rows of 64 grey levels
+    every = {tuple(row.astype(int)) for row in load_digits().data}  # grey levels 0..16
+    rows = [
+        tuple((image.reshape(-1).numpy() * 16).round().astype(int))
+        for image in (*first.train_images, *first.test_images)
+    ]
+    assert len(rows) == 1797 and set(rows) <= every
+    assert len(set(rows)) == len(every)  # no image lost (the set has a few exact duplicates)
+
+
+def test_digits_returns_fresh_tensors_and_checks_test_size() -> None:
+    first = data.digits()
+    first.train_images.zero_()
+    assert float(data.digits().train_images.max()) == 1.0
+    assert data.digits(test_size=100).test_images.shape == (100, 8, 8)
+    for bad in (0, 1797, -5):
+        with pytest.raises(ValueError, match="test_size"):
+            data.digits(test_size=bad)
+
+
+def torch_equal(a, b) -> bool:
+    return a.shape == b.shape and bool((a == b).all())

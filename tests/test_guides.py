@@ -56,10 +56,10 @@ GUIDE_COMMANDS = {
     r"^apt-get install bubblewrap$": ".ci/run",
     r"^python -m autograder sync\b": "tests/test_guides.py::test_cli_sync_mutants_and_feedback",
     r"^python -m autograder build\b": (
-        "tests/test_release.py::test_cli_build_then_check_pass_on_the_tiny_course"
+        "tests/test_cli.py::test_cli_build_then_check_pass_on_the_tiny_course"
     ),
     r"^python -m autograder check\b": (
-        "tests/test_release.py::test_cli_build_then_check_pass_on_the_tiny_course"
+        "tests/test_cli.py::test_cli_build_then_check_pass_on_the_tiny_course"
     ),
     r"^python -m autograder grade [^-]\S* --out \S+"
     r"( \[--workers N\] \[--assignment NN_name \.\.\.\])?$": (
@@ -80,6 +80,17 @@ GUIDE_COMMANDS = {
     r"^python -m autograder mutants\b": (
         "tests/test_guides.py::test_cli_mutants_reports_a_real_catalogue"
     ),
+    # "Adding a notebook": tests/test_scaffold.py runs the README's block itself, line by line
+    r"^python -m autograder (new|sync|build|check) (--assignment )?NN_name$": (
+        "tests/test_scaffold.py::test_readme_adding_a_notebook_steps_work_on_a_copy_of_the_course"
+    ),
+    r"^python -m autograder grade submissions/ --out graded/ --assignment NN_name$": (
+        "tests/test_scaffold.py::test_readme_adding_a_notebook_steps_work_on_a_copy_of_the_course"
+    ),
+    r'^python -m pytest -m "not slow"$': (
+        "tests/test_packaging.py::test_the_fast_lane_leaves_out_every_slow_test"
+    ),
+    r"^python -m pytest$": ".ci/run",
     r"^python benchmarks/notebook_times\.py( NN_name)?$": (
         "tests/test_guides.py::test_the_notebook_time_benchmark_prints_its_table"
     ),
@@ -139,6 +150,7 @@ def test_ci_installs_what_the_guides_say_it_installs() -> None:
 # ---- commands that no other test runs -------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_jupyter_lab_serves_the_notebooks(tmp_path: Path) -> None:
     """`jupyter lab notebooks/` from the repository root serves every student notebook
     (stopped by its PID)."""
@@ -181,6 +193,7 @@ def test_jupyter_lab_serves_the_notebooks(tmp_path: Path) -> None:
         stop_process_group(proc)
 
 
+@pytest.mark.slow
 def test_nbgrader_validate_passes_a_completed_notebook(tmp_path: Path) -> None:
     """What a student runs before submitting: success when the work is right, the failing test
     when it is not."""
@@ -222,6 +235,7 @@ def _cli(course: Course, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.slow
 def test_cli_sync_mutants_and_feedback(tiny_course: Course, tmp_path: Path) -> None:
     """The instructor's other commands, as the guide shows them, on the tiny course."""
     twin = tiny_course.solutions / TINY / f"{TINY}.py"
@@ -246,6 +260,7 @@ def test_cli_sync_mutants_and_feedback(tiny_course: Course, tmp_path: Path) -> N
     assert "ada" in page and TINY in page
 
 
+@pytest.mark.slow
 def test_cli_mutants_reports_a_real_catalogue() -> None:
     proc = _cli(Course(REPO), "mutants", "--assignment", "02_similarity")
     assert proc.returncode == 0, proc.stdout + proc.stderr
@@ -253,6 +268,7 @@ def test_cli_mutants_reports_a_real_catalogue() -> None:
     assert "PROBLEM" not in proc.stdout
 
 
+@pytest.mark.slow
 def test_the_notebook_time_benchmark_prints_its_table() -> None:
     proc = subprocess.run(
         [sys.executable, "benchmarks/notebook_times.py", "02_similarity"],
@@ -266,7 +282,12 @@ def test_the_notebook_time_benchmark_prints_its_table() -> None:
     assert re.search(r"^\| total \| [\d.]+ \|$", proc.stdout, re.M), proc.stdout
 
 
-@pytest.mark.skipif(not Path("/usr/bin/bwrap").exists(), reason="needs bubblewrap")
+@pytest.mark.slow
+@pytest.mark.skipif(
+    not Path("/usr/bin/bwrap").exists(),
+    reason="the benchmark grades in the bubblewrap sandbox and /usr/bin/bwrap is missing "
+    "(apt-get install bubblewrap)",
+)
 def test_the_grading_speed_benchmark_prints_its_table() -> None:
     """The benchmark on its smallest cohort (1 student x notebook 02), stock nbgrader included."""
     proc = subprocess.run(

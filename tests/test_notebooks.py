@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import re
+import runpy
+from collections.abc import Callable
 from pathlib import Path
 
 import nbformat
 import pytest
+from conftest import NotebookRuns, printed
 
 from autograder.course import Course
 from autograder.kernels import execute_notebook
@@ -23,18 +26,14 @@ REQUIRED_SECTIONS = [
 ]
 
 
-def _execute(path: Path):
-    return execute_notebook(
-        path, allow_errors=True, mpl_backend="module://matplotlib_inline.backend_inline"
-    )
+@pytest.fixture(params=ASSIGNMENTS)
+def executed(request, notebook_runs: NotebookRuns):
+    """(assignment, the solution notebook executed top to bottom, demo cells included). Each
+    notebook runs once per session, in the Colab-like Python of conftest.py."""
+    return request.param, notebook_runs.executed(request.param)
 
 
-@pytest.fixture(scope="module", params=ASSIGNMENTS)
-def executed(request):
-    """(assignment, the solution notebook executed top to bottom, demo cells included)."""
-    return request.param, _execute(Course(REPO).source_notebook(request.param))
-
-
+@pytest.mark.slow
 def test_solution_notebook_runs_top_to_bottom_without_errors(executed):
     assignment, nb = executed
     errors = [
@@ -46,20 +45,17 @@ def test_solution_notebook_runs_top_to_bottom_without_errors(executed):
     assert not errors, f"{assignment}: {errors}"
 
 
+@pytest.mark.slow
 def test_solution_notebook_shows_at_least_one_figure(executed):
     assignment, nb = executed
     images = [o for c in nb.cells for o in c.get("outputs", []) if "image/png" in o.get("data", {})]
     assert images, f"{assignment} shows no figure"
 
 
+@pytest.mark.slow
 def test_solution_notebook_prints_no_warnings(executed):
     assignment, nb = executed
-    stderr = [
-        "".join(o.get("text", ""))
-        for c in nb.cells
-        for o in c.get("outputs", [])
-        if o.get("output_type") == "stream" and o.get("name") == "stderr"
-    ]
+    stderr = printed(nb, "stderr")
     assert not stderr, f"{assignment} writes to stderr: {stderr}"
 
 
@@ -97,6 +93,7 @@ def test_exercise_headings_state_points_that_match_the_test_cells(assignment):
     assert stated == points
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_release_runs_until_the_first_exercise_without_errors(assignment, tmp_path):
     """A student who only runs the cells before the first exercise sees no error."""
@@ -108,7 +105,7 @@ def test_release_runs_until_the_first_exercise_without_errors(assignment, tmp_pa
     nb.cells = nb.cells[:first]
     trimmed = tmp_path / path.name
     nbformat.write(nb, str(trimmed))
-    executed_nb = _execute(trimmed)
+    executed_nb = execute_notebook(trimmed, allow_errors=True)
     assert not [
         o
         for c in executed_nb.cells
@@ -117,90 +114,74 @@ def test_release_runs_until_the_first_exercise_without_errors(assignment, tmp_pa
     ]
 
 
-# The claims the seq2seq notebooks make, checked on what their experiment cells print:
-# `Result: <model> at length <L>: <acc>% token accuracy (trained in <s> s)`.
+# ---- measured claims ------------------------------------------------------------------------
+#
+# What a notebook's text claims about the numbers it measures sits beside it, in
+# solutions/NN_name/claims.py: functions named ``claim_*`` that take a `Printed` (what the
+# executed notebook printed) and assert. Each runs as its own test.
+
+# `Result: <model> at length <L>: <acc>% token accuracy (trained in <s> s)`, printed by the
+# seq2seq experiments.
 RESULT_LINE = re.compile(
     r"Result: (?P<model>.+) at length (?P<length>\d+): (?P<acc>[\d.]+)% token accuracy "
     r"\(trained in (?P<seconds>[\d.]+) s\)"
 )
-EXPERIMENT_CLAIMS = {
-    # assignment: {model label fragment: (lowest allowed %, highest allowed %)}
-    "01_rnn_limits": {"without attention": (0.0, 60.0)},
-    "03_attention": {"without attention": (0.0, 60.0), "with attention": (95.0, 100.0)},
-    "06_transformer": {
-        "without attention": (0.0, 60.0),
-        "with attention": (95.0, 100.0),
-        "Transformer": (99.0, 100.0),
-    },
-}
 
 
-def experiment_results(nb) -> dict[str, tuple[int, float]]:
-    """{model label: (length, accuracy %)} from the Result lines a notebook printed."""
-    found = {}
-    for cell in nb.cells:
-        for out in cell.get("outputs", []):
-            if out.get("output_type") == "stream" and out.get("name") == "stdout":
-                for m in RESULT_LINE.finditer(out.get("text", "")):
-                    found[m["model"]] = (int(m["length"]), float(m["acc"]))
-    return found
+class Printed:
+    """What an executed notebook printed on stdout, for the claims to read.
+
+    Attributes:
+        assignment: the notebook's name.
+        text: everything it printed on stdout.
+    """
+
+    def __init__(self, assignment: str, text: str) -> None:
+        self.assignment = assignment
+        self.text = text
+
+    def search(self, pattern: str | re.Pattern[str]) -> re.Match[str]:
+        """The first match of ``pattern`` in the printed text; fails when there is none."""
+        match = re.search(pattern, self.text, re.M)
+        assert match, f"{self.assignment} printed nothing that matches {pattern!r}"
+        return match
+
+    def result(self, fragment: str) -> tuple[int, float]:
+        """(length, token accuracy %) of the one seq2seq `Result:` line whose model label
+        contains ``fragment`` ("with attention" is not a substring of "without attention")."""
+        found = {
+            m["model"]: (int(m["length"]), float(m["acc"])) for m in RESULT_LINE.finditer(self.text)
+        }
+        matches = [value for label, value in found.items() if fragment in label]
+        assert len(matches) == 1, f"{self.assignment}: one result for {fragment!r}, got {found}"
+        return matches[0]
 
 
-def test_seq2seq_experiments_show_the_accuracy_their_text_claims(executed):
-    """01: the LSTM without attention collapses at length >= 20; 03: attention does not; 06: the
-    Transformer reaches >= 99% at the longest length."""
-    assignment, nb = executed
-    if assignment not in EXPERIMENT_CLAIMS:
-        pytest.skip(f"{assignment} runs no seq2seq experiment")
-    results = experiment_results(nb)
-    for fragment, (low, high) in EXPERIMENT_CLAIMS[assignment].items():
-        # "with attention" is not a substring of "without attention"
-        matches = [(length, acc) for label, (length, acc) in results.items() if fragment in label]
-        assert len(matches) == 1, f"{assignment}: one result for '{fragment}', got {results}"
-        length, acc = matches[0]
-        assert length >= 20, f"{assignment}: the sweep must reach 20 tokens, got {length}"
-        assert low <= acc <= high, f"{assignment} '{fragment}': {acc}% not in [{low}, {high}]"
+def load_claims(assignment: str) -> list[Callable[[Printed], None]]:
+    """The ``claim_*`` functions of ``solutions/<assignment>/claims.py`` (none when absent)."""
+    path = Course(REPO).solutions / assignment / "claims.py"
+    if not path.is_file():
+        return []
+    namespace = runpy.run_path(str(path))
+    return [f for name, f in sorted(namespace.items()) if name.startswith("claim_") and callable(f)]
 
 
-LM_RESULT = re.compile(
-    r"Result: validation loss (?P<val>[\d.]+) nats per character after (?P<steps>\d+) steps "
-    r"\(trained in (?P<seconds>[\d.]+) s\)"
-)
-UNIGRAM = re.compile(r"Reference: unigram entropy (?P<h>[\d.]+) nats per character")
+CLAIMS = [
+    pytest.param(a, claim, id=f"{a}-{claim.__name__}")
+    for a in ASSIGNMENTS
+    for claim in load_claims(a)
+]
 
 
-def test_language_model_learns_more_than_character_frequencies(executed):
-    """07: the trained model's validation loss is well below the unigram entropy (what a model
-    that ignores context reaches), as its text claims."""
-    assignment, nb = executed
-    if assignment != "07_gpt":
-        pytest.skip("only 07 trains a language model")
-    text = "".join(o.get("text", "") for c in nb.cells for o in c.get("outputs", []) if "text" in o)
-    result, unigram = LM_RESULT.search(text), UNIGRAM.search(text)
-    assert result and unigram, "07 printed no Result / Reference line"
-    assert float(result["val"]) < float(unigram["h"]) - 0.5, (result[0], unigram[0])
+@pytest.mark.slow
+@pytest.mark.parametrize(("assignment", "claim"), CLAIMS)
+def test_notebook_measures_what_its_text_claims(assignment, claim, notebook_runs: NotebookRuns):
+    claim(Printed(assignment, printed(notebook_runs.executed(assignment))))
 
 
-# 04's sqrt(d_k) table: d_k | variance | max weight | entropy | median grad (raw, scaled)
-DK_ROW = re.compile(
-    r"^\s*(?P<dk>\d+) \| +(?P<var_raw>[\d.]+) +(?P<var_scaled>[\d.]+) \| +(?P<max_raw>[\d.]+) "
-    r"+(?P<max_scaled>[\d.]+) \| +[\d.]+ +[\d.]+ \| +(?P<grad_raw>[\d.e+-]+) "
-    r"+(?P<grad_scaled>[\d.e+-]+) \|",
-    re.M,
-)
-
-
-def test_self_attention_notebook_measures_what_its_text_says_about_sqrt_dk(executed):
-    """04: raw scores have variance ~d_k, saturate the softmax and kill the gradient; scaled
-    scores keep variance ~1 and the gradient alive (the claims of its prose and recap)."""
-    assignment, nb = executed
-    if assignment != "04_self_attention":
-        pytest.skip("only 04 measures the sqrt(d_k) scaling")
-    text = "".join(o.get("text", "") for c in nb.cells for o in c.get("outputs", []) if "text" in o)
-    rows = {int(m["dk"]): m for m in DK_ROW.finditer(text)}
-    assert 1024 in rows and 1 in rows, f"the d_k table was not printed: {sorted(rows)}"
-    big = rows[1024]
-    assert 800 < float(big["var_raw"]) < 1300
-    assert 0.8 < float(big["var_scaled"]) < 1.2
-    assert float(big["max_raw"]) > 0.9 and float(big["max_scaled"]) < 0.5
-    assert float(big["grad_raw"]) < 1e-4 < float(big["grad_scaled"])
+def test_every_claim_states_what_it_checks():
+    """Each claim has a docstring (the sentence of the notebook it checks) and runs as a test."""
+    assert CLAIMS, "no solutions/*/claims.py defines a claim_* function"
+    for param in CLAIMS:
+        assignment, claim = param.values
+        assert claim.__doc__, f"{assignment}: {claim.__name__} has no docstring"

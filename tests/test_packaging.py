@@ -26,6 +26,7 @@ COLAB = {
     "matplotlib": "3.10.0",
     "ipywidgets": "7.7.1",
     "tqdm": "4.67.3",
+    "scikit-learn": "1.6.1",
 }
 
 
@@ -155,3 +156,48 @@ def test_course_lib_defines_no_exercise():
             if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
         }
         assert not defined & exercises, f"{path} defines an exercise: {defined & exercises}"
+
+
+# ---- the two test lanes ----------------------------------------------------------------------
+
+# Whole files that execute notebooks, start kernels, servers or browsers, or grade.
+SLOW_FILES = {
+    "test_adversarial.py",
+    "test_browser.py",
+    "test_distributed.py",
+    "test_grade.py",
+    "test_sandbox.py",
+}
+
+
+def test_pytest_registers_the_slow_marker_and_rejects_unknown_ones():
+    options = PYPROJECT["tool"]["pytest"]["ini_options"]
+    assert "--strict-markers" in options["addopts"].split()
+    assert "-ra" in options["addopts"].split(), "skips are listed with their reasons"
+    assert any(m.startswith("slow:") for m in options["markers"])
+
+
+def test_the_fast_lane_leaves_out_every_slow_test():
+    """`python -m pytest -m "not slow"` (README) selects the fast tests only: none of the slow
+    files, none of the tests that execute notebooks, and every course_lib test file."""
+    import subprocess
+    import sys
+
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "-m", "not slow", "--collect-only", "-q"]
+        + ["-p", "no:cacheprovider"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    selected = [line for line in proc.stdout.splitlines() if "::" in line]
+    files = {line.split("::")[0].removeprefix("tests/") for line in selected}
+    assert not files & SLOW_FILES, sorted(files & SLOW_FILES)
+    modules = {p.stem for p in (REPO / "course_lib").glob("[a-z]*.py")}
+    assert {f"test_{m}.py" for m in modules} <= files, "every course_lib module is in the fast lane"
+    slow_names = ("runs_top_to_bottom", "colab_like_python", "measures_what_its_text_claims")
+    assert not [t for t in selected if any(name in t for name in slow_names)]
+    deselected = re.search(r"(\d+)/(\d+) tests collected \((\d+) deselected\)", proc.stdout)
+    assert deselected and int(deselected[3]) > 0, proc.stdout[-500:]

@@ -124,3 +124,33 @@ def test_no_solution_notebook_of_the_course_is_flagged(assignment: str):
 
     nb = nbformat.read(str(Course(REPO).source_notebook(assignment)), as_version=4)
     assert _review(nb, nb) == ""
+
+
+@pytest.mark.parametrize(
+    ("source", "kind", "line"),
+    [
+        ("import sys as s\n\ns.displayhook(1.0)", "kernel internals", 3),
+        ("q = sys\nq.excepthook = None", "kernel internals", 2),
+        ("ip = get_ipython()", "kernel internals", 1),
+        ("x = 1\nip.input_transformers_cleanup.append(f)", "kernel internals", 2),
+        ("ip.events.register('pre_run_cell', f)", "kernel internals", 1),
+        ("ip.set_custom_exc((Exception,), f)", "kernel internals", 1),
+        ("import threading", "kernel internals", 1),
+        ("from gc import get_objects", "kernel internals", 1),
+        ("frame = sys._getframe(1)\nexpected = frame.f_locals", "kernel internals", 1),
+        ("class Liar:\n    def __eq__(self, other):\n        return True", "kernel internals", 2),
+        ("class T:\n    __array__ = lambda self: 0", "kernel internals", 2),
+        ("print(In[-2])", "kernel internals", 1),
+        ("out = widgets.Output()\nout.__enter__()", "kernel internals", 2),
+        ("%time double = lambda x: 3 * x", "unreadable", 1),
+        ("x = 1\ndouble = lambda x: 3 * x; double?", "unreadable", 2),
+        ("t = sys\nt.settrace(None)", "monkeypatching", 2),
+    ],
+)
+def test_scan_flags_reaching_into_the_kernel_by_any_name(source, kind, line):
+    assert (kind, line) in [(f.kind, f.line) for f in scan_source(source)]
+
+
+@pytest.mark.parametrize("source", ["double?", "np.stack([a, b])", "%matplotlib inline"])
+def test_scan_is_quiet_on_help_lines_and_ordinary_names(source):
+    assert scan_source(source) == []

@@ -66,6 +66,7 @@ def test_split_ids_keeps_order_and_rejects_bad_fractions() -> None:
         text.split_ids(torch.arange(10), val_fraction=1.0)
 
 
+@pytest.mark.slow
 def test_corpus_is_the_same_in_a_notebook_kernel(corpus: str, tmp_path) -> None:
     """A kernel replaces ``input`` and its imports patch some functions; the corpus must not
     change, or the numbers a notebook prints would depend on where it runs."""

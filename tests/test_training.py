@@ -116,3 +116,54 @@ def test_plot_accuracy_vs_length_draws_one_curve_per_model_in_percent():
     assert ax.get_ylabel() == "token accuracy (%)"
     with pytest.raises(ValueError):
         training.plot_accuracy_vs_length({})
+
+
+def test_lstm_encoder_decoder_builds_the_layers_of_notebooks_01_03_06_in_one_order():
+    """The order fixes the starting weights after a seed: 01, 03 and 06 start alike."""
+    plain = training.LSTMEncoderDecoder(12)
+    assert [name for name, _ in plain.named_children()] == [
+        "src_emb",
+        "tgt_emb",
+        "encoder",
+        "decoder",
+        "out",
+    ]
+    assert not plain.attention and not hasattr(plain, "combine")
+    assert plain.src_emb.padding_idx == data.PAD and plain.tgt_emb.padding_idx == data.PAD
+    assert (plain.encoder.input_size, plain.encoder.hidden_size) == (32, 64)
+    assert plain.encoder.batch_first and plain.decoder.batch_first
+    assert (plain.out.in_features, plain.out.out_features) == (64, 12)
+    attentive = training.LSTMEncoderDecoder(12, emb_dim=8, hidden_size=16, attention=True)
+    assert [name for name, _ in attentive.named_children()][-2:] == ["combine", "out"]
+    assert (attentive.combine.in_features, attentive.combine.out_features) == (32, 16)
+    assert attentive.src_emb.embedding_dim == 8 and attentive.decoder.hidden_size == 16
+
+
+def test_lstm_encoder_decoder_starts_from_the_same_weights_after_the_same_seed():
+    """A notebook's subclass adds methods, not layers: the same seed gives the same weights,
+    with and without attention (which adds only ``combine``, after the LSTMs)."""
+
+    class WithMethods(training.LSTMEncoderDecoder):
+        def encode(self, src, src_lens):
+            return self.encoder(self.src_emb(src))[1]
+
+    for attention in (False, True):
+        torch.manual_seed(5)
+        a = training.LSTMEncoderDecoder(9, attention=attention).state_dict()
+        torch.manual_seed(5)
+        b = WithMethods(9, attention=attention).state_dict()
+        assert list(a) == list(b)
+        assert all(torch.equal(a[k], b[k]) for k in a)
+    torch.manual_seed(5)
+    plain = training.LSTMEncoderDecoder(9).state_dict()
+    assert torch.equal(plain["encoder.weight_ih_l0"], a["encoder.weight_ih_l0"])
+    assert not torch.equal(plain["out.weight"], a["out.weight"]), "combine is drawn before out"
+
+
+def test_lstm_encoder_decoder_holds_no_exercise():
+    """Encoding, the forward pass and decoding are the notebooks' (exercises in 01 and 03)."""
+    model = training.LSTMEncoderDecoder(9)
+    for name in ("encode", "step", "readout", "decode", "greedy_decode"):
+        assert not hasattr(model, name), name
+    with pytest.raises(NotImplementedError):
+        model(torch.zeros(1, 2, dtype=torch.long), torch.tensor([2]), torch.zeros(1, 2))

@@ -218,7 +218,9 @@ def _controls(box) -> dict[str, object]:
 
 
 def test_attention_explorer_is_built_from_core_widgets_only() -> None:
-    ipywidgets = pytest.importorskip("ipywidgets")
+    ipywidgets = pytest.importorskip(
+        "ipywidgets", reason="ipywidgets is not installed (pip install -e '.[course]')"
+    )
     ex = data.self_attention_example("see that girl run")
     box = widgets.attention_explorer(ex.tokens, ex.embeddings @ ex.w_q, ex.embeddings @ ex.w_k)
     assert isinstance(box, ipywidgets.VBox)
@@ -240,7 +242,9 @@ def test_attention_explorer_is_built_from_core_widgets_only() -> None:
 
 
 def test_attention_explorer_redraws_with_the_settings_of_its_controls(monkeypatch) -> None:
-    pytest.importorskip("ipywidgets")
+    pytest.importorskip(
+        "ipywidgets", reason="ipywidgets is not installed (pip install -e '.[course]')"
+    )
     calls: list[tuple[np.ndarray, int]] = []
     real_figure = widgets.explorer_figure
 
@@ -268,7 +272,9 @@ def test_attention_explorer_redraws_with_the_settings_of_its_controls(monkeypatc
 
 
 def test_attention_explorer_rejects_tokens_that_do_not_match_the_vectors() -> None:
-    pytest.importorskip("ipywidgets")
+    pytest.importorskip(
+        "ipywidgets", reason="ipywidgets is not installed (pip install -e '.[course]')"
+    )
     q, k = random_qk(L=3, S=3)
     with pytest.raises(ValueError, match="got 2 tokens for 3 queries"):
         widgets.attention_explorer(["a", "b"], q, k)
@@ -281,10 +287,13 @@ def _widget_outputs(nb) -> list[dict]:
     return [o for c in nb.cells for o in c.get("outputs", []) if WIDGET_VIEW in o.get("data", {})]
 
 
+@pytest.mark.slow
 def test_explorer_renders_a_widget_and_its_figure_in_a_headless_kernel(tmp_path: Path) -> None:
     """Execute a tiny notebook: the cell shows a widget view, and the widget's Output holds a
     PNG drawn by the callback; changing a control in a later cell redraws without errors."""
-    pytest.importorskip("ipywidgets")
+    pytest.importorskip(
+        "ipywidgets", reason="ipywidgets is not installed (pip install -e '.[course]')"
+    )
     from nbclient import NotebookClient
 
     from autograder.kernels import kernel_env

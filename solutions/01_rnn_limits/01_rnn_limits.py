@@ -63,6 +63,7 @@ if importlib.util.find_spec("course_lib") is None:
     importlib.invalidate_caches()
 # (end of the install lines)
 
+# This notebook's imports and print settings.
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
@@ -71,10 +72,14 @@ from torch.nn.utils.rnn import pack_padded_sequence
 
 from course_lib import checks, training
 from course_lib.data import PAD, SOS, ReversalTask
-from course_lib.device import seed_everything
+from course_lib.device import describe_device, get_device, seed_everything
 
-seed_everything(0)
 np.set_printoptions(precision=4, suppress=True)
+
+# As in every notebook: seed the random number generators and pick the device.
+seed_everything(0)
+DEVICE = get_device()
+print(describe_device(DEVICE))
 
 
 # %% [markdown]
@@ -780,14 +785,17 @@ checks.check_close(_c2, _c, "c when the padded positions hold other tokens", ato
 # %% [markdown]
 # ### The model
 #
-# Here is the whole encoder-decoder, ready to use: you do not need to change it. It calls your
-# `encode_context` for the encoder. For training it uses **teacher forcing**: the decoder reads
-# the *true* previous target token at every step (`dec_in` is `SOS` followed by the target
-# shifted right by one), so one call of the decoder LSTM covers the whole target. For
-# generation, `step` advances the decoder by one token at a time.
+# Here is the whole encoder-decoder, ready to use: you do not need to change it. Its layers
+# come from `course_lib.training.LSTMEncoderDecoder`, which notebooks 03 and 06 use too: two
+# embedding tables `src_emb` and `tgt_emb` (32 numbers per token), the `encoder` and `decoder`
+# LSTMs (64 units each) and the output layer `out`, a score per token from each decoder state.
+# It calls your `encode_context` for the encoder. For training it uses **teacher forcing**: the
+# decoder reads the *true* previous target token at every step (`dec_in` is `SOS` followed by
+# the target shifted right by one), so one call of the decoder LSTM covers the whole target.
+# For generation, `step` advances the decoder by one token at a time.
 
 # %%
-class Seq2Seq(nn.Module):
+class Seq2Seq(training.LSTMEncoderDecoder):
     """An LSTM encoder-decoder whose only link is the encoder's final state (the context).
 
     Args:
@@ -797,12 +805,7 @@ class Seq2Seq(nn.Module):
     """
 
     def __init__(self, vocab_size: int, emb_dim: int = 32, hidden_size: int = 64):
-        super().__init__()
-        self.src_emb = nn.Embedding(vocab_size, emb_dim, padding_idx=PAD)
-        self.tgt_emb = nn.Embedding(vocab_size, emb_dim, padding_idx=PAD)
-        self.encoder = nn.LSTM(emb_dim, hidden_size, batch_first=True)
-        self.decoder = nn.LSTM(emb_dim, hidden_size, batch_first=True)
-        self.out = nn.Linear(hidden_size, vocab_size)  # decoder state -> a score per token
+        super().__init__(vocab_size, emb_dim, hidden_size, attention=False)
 
     def encode(self, src: torch.Tensor, src_lens: torch.Tensor):
         """src (B, S), src_lens (B,) -> context (h, c), each (1, B, hidden)."""
@@ -1102,10 +1105,10 @@ plt.show()
 # %% [markdown]
 # **What we measured** (seed 0, one CPU thread): the model is perfect at length 4, still about
 # 99% right at length 8 and 94% at length 12, then falls: about 79% at 16, 61% at 20 and
-# **47% at 24**. Length 24 is not an extrapolation: the model saw lengths up to 24 (the dotted
+# **46% at 24**. Length 24 is not an extrapolation: the model saw lengths up to 24 (the dotted
 # line) throughout training, and the loss curve is nearly flat by the end (the learning rate
 # decays to zero). On another machine or thread count the numbers can differ by a few points;
-# across seeds 0, 1 and 2 the accuracy at length 24 ranged from 41% to 47%.
+# across seeds 0, 1 and 2 the accuracy at length 24 ranged from 42% to 46%.
 #
 # Here is what the mistakes look like (`^` marks a wrong token):
 
@@ -1268,7 +1271,7 @@ checks.check_equal(answer_5, "b", "answer_5")
 #   token (packing).
 # - Greedy decoding starts from `SOS` and feeds back its own argmax; training uses teacher
 #   forcing instead.
-# - On sequence reversal, accuracy falls from 100% at length 4 to about 47% at length 24, and
+# - On sequence reversal, accuracy falls from 100% at length 4 to about 46% at length 24, and
 #   the errors concentrate on the symbols read first: the fixed-size context is a bottleneck.
 # - Next: notebook 02 builds the similarity scores, and notebook 03 uses them for attention,
 #   which gives the decoder a direct path to every encoder output.

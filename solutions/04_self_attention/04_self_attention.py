@@ -65,6 +65,7 @@ if importlib.util.find_spec("course_lib") is None:
     importlib.invalidate_caches()
 # (end of the install lines)
 
+# This notebook's imports and print settings.
 import math
 
 import matplotlib.pyplot as plt
@@ -74,11 +75,15 @@ import torch.nn.functional as F
 from torch import nn
 
 from course_lib import checks, data, plots, widgets
-from course_lib.device import seed_everything
+from course_lib.device import describe_device, get_device, seed_everything
 
-seed_everything(0)
 torch.set_printoptions(precision=3, sci_mode=False)
 np.set_printoptions(precision=3, suppress=True)
+
+# As in every notebook: seed the random number generators and pick the device.
+seed_everything(0)
+DEVICE = get_device()
+print(describe_device(DEVICE))
 
 # %% [markdown]
 # ## 1. From encoder-decoder attention to self-attention

@@ -72,6 +72,7 @@ if importlib.util.find_spec("course_lib") is None:
     importlib.invalidate_caches()
 # (end of the install lines)
 
+# This notebook's imports and print settings.
 import math
 import time
 from functools import partial
@@ -80,12 +81,14 @@ import matplotlib.pyplot as plt
 import torch
 from torch import nn
 
-from course_lib import checks, plots
+from course_lib import checks, measure, plots
 from course_lib.device import describe_device, get_device, seed_everything, size_switch
 
-seed_everything(0)
 torch.set_printoptions(precision=4, sci_mode=False)
-DEVICE = get_device()  # only the cost lab of section 6 uses it; everything else runs on the CPU
+
+# As in every notebook: seed the random number generators and pick the device.
+seed_everything(0)
+DEVICE = get_device()
 print(describe_device(DEVICE))
 
 
@@ -1029,12 +1032,13 @@ print(f", head 2 of the four-head layer {toy_weights[0, 2, it, 1]:.2f}")
 # CPU both layers run on a single thread (`torch.set_num_threads(1)`, undone at the end): the
 # comparison is then about the work itself, and far less noisy on a machine that is busy with
 # other things. (With several threads attention's large matrix products would gain more than
-# the RNN's small sequential steps: the middle column of the table at work.) Memory
-# is measured on a GPU with `torch.cuda.max_memory_allocated` (the peak of the call, above what
-# was allocated before). On a CPU PyTorch keeps no such counter, so there we report the size of
-# the largest tensor each layer returns, read from the tensor itself: the `(B, h, n, n)`
-# weights for attention, the `(B, n, d)` hidden states for the RNN. That is a lower bound on
-# the peak (attention also holds the scores, of the same size, while it takes the softmax).
+# the RNN's small sequential steps: the middle column of the table at work.) The timing and the
+# memory come from `course_lib.measure`, which notebook 07 uses as well: `best_time` is the
+# fastest of several calls (waiting for the GPU to finish each one), and the memory is what a
+# training step must hold between its forward and its backward pass, the tensors that autograd
+# saves (`saved_for_backward_bytes`), counted the same way on a CPU and on a GPU. For attention
+# that is mostly the `(B, h, n, n)` weights, which the softmax's backward pass needs; for the
+# RNN, mostly its `(B, n, d)` hidden states.
 
 # %% tags=["demo"]
 D_VALUES = (64, 128)
@@ -1045,72 +1049,31 @@ LENGTHS = size_switch(
     device=DEVICE,
 )
 
-
-def synchronize() -> None:
-    """Wait for queued GPU work, so that a timer measures the work and not just its launch."""
-    if DEVICE.type == "cuda":
-        torch.cuda.synchronize(DEVICE)
-    elif DEVICE.type == "mps":
-        torch.mps.synchronize()
-
-
-def fastest_times(fn_a, fn_b, min_runs: int = 5, min_seconds: float = 0.2) -> tuple[float, float]:
-    """The fastest of several calls of ``fn_a`` and of ``fn_b``, in seconds.
-
-    The two are timed in turn, after a warm-up call each, so that a busy moment of the machine
-    hits both alike; the fastest call is the one least disturbed by other programs.
-    """
-    best = [math.inf, math.inf]
-    for fn in (fn_a, fn_b):
-        fn()
-    synchronize()
-    start, runs = time.perf_counter(), 0
-    while runs < min_runs or (time.perf_counter() - start < min_seconds and runs < 30):
-        for i, fn in enumerate((fn_a, fn_b)):
-            t0 = time.perf_counter()
-            fn()
-            synchronize()
-            best[i] = min(best[i], time.perf_counter() - t0)
-        runs += 1
-    return best[0], best[1]
-
-
-def memory_bytes(fn) -> int:
-    """Peak bytes allocated by ``fn()`` on a cuda GPU; elsewhere the largest tensor it returns."""
-    if DEVICE.type == "cuda":
-        synchronize()
-        torch.cuda.reset_peak_memory_stats(DEVICE)
-        before = torch.cuda.memory_allocated(DEVICE)
-        fn()
-        synchronize()
-        return torch.cuda.max_memory_allocated(DEVICE) - before
-    outputs = fn()
-    return max(t.nelement() * t.element_size() for t in outputs if isinstance(t, torch.Tensor))
-
-
 results = []  # (d, n, attention s, rnn s, attention bytes, rnn bytes)
 lab_start = time.perf_counter()
 threads = torch.get_num_threads()
 if DEVICE.type == "cpu":
     torch.set_num_threads(1)  # one core for both layers: fairer, and far less noisy
 try:
-    with torch.no_grad():
-        for d in D_VALUES:
-            torch.manual_seed(0)
-            attention_layer = MultiHeadAttention(d, LAB_HEADS).to(DEVICE).eval()
-            rnn_layer = nn.RNN(d, d, batch_first=True).to(DEVICE).eval()
-            for n in LENGTHS:
-                x = torch.randn(BATCH, n, d, device=DEVICE)  # (B, n, d)
-                run_attention = partial(attention_layer, x, x, x)
-                run_rnn = partial(rnn_layer, x)
-                t_attention, t_rnn = fastest_times(run_attention, run_rnn)
-                m_attention, m_rnn = memory_bytes(run_attention), memory_bytes(run_rnn)
-                results.append((d, n, t_attention, t_rnn, m_attention, m_rnn))
-                del x, run_attention, run_rnn
+    for d in D_VALUES:
+        torch.manual_seed(0)
+        attention_layer = MultiHeadAttention(d, LAB_HEADS).to(DEVICE).eval()
+        rnn_layer = nn.RNN(d, d, batch_first=True).to(DEVICE).eval()
+        for n in LENGTHS:
+            x = torch.randn(BATCH, n, d, device=DEVICE)  # (B, n, d)
+            run_attention = partial(attention_layer, x, x, x)
+            run_rnn = partial(rnn_layer, x)
+            with torch.no_grad():  # time the forward pass alone
+                t_attention = measure.best_time(run_attention, device=DEVICE, min_runs=5)
+                t_rnn = measure.best_time(run_rnn, device=DEVICE, min_runs=5)
+            m_attention = measure.saved_for_backward_bytes(run_attention)
+            m_rnn = measure.saved_for_backward_bytes(run_rnn)
+            results.append((d, n, t_attention, t_rnn, m_attention, m_rnn))
+            del x, run_attention, run_rnn
 finally:
     torch.set_num_threads(threads)
 print(f"cost lab on {describe_device(DEVICE)}: {time.perf_counter() - lab_start:.1f} s")
-MEMORY_KIND = "peak allocated" if DEVICE.type == "cuda" else "largest returned tensor"
+MEMORY_KIND = "saved for backward"
 print(f"memory: {MEMORY_KIND}; work = multiply-adds, attention / RNN")
 print(f"{'d':>4} {'n':>5} {'n/d':>6} | {'attention ms':>12} {'RNN ms':>8} {'ratio':>6} | ", end="")
 print(f"{'work, Table 1':>13} {'whole layers':>12} | {'attention MB':>12} {'RNN MB':>7}")
@@ -1192,17 +1155,19 @@ for d in D_VALUES:
 #   few large matrix products while the RNN takes $n$ small steps, each with a fixed overhead.
 #   From about $n = d$ on, the ratio climbs with $n/d$ as Table 1 says, and attention becomes
 #   the slower layer within a small factor of $n = d$.
-# - *Memory* (right). Attention's weights grow four-fold for each doubling of $n$ and do not
-#   depend on $d$ (the two attention curves lie on top of each other), while the RNN's hidden
-#   states grow two-fold, in proportion to $d$.
+# - *Memory* (right). Attention's memory is soon dominated by its weights: for long sequences
+#   it grows nearly four-fold for each doubling of $n$ and hardly depends on $d$ (the two
+#   attention curves come together; for short ones the projections, which grow with $d$, still
+#   count), while the RNN's grows two-fold, in proportion to $d$.
 #
 # The printouts above give your machine's numbers. Timings move with the processor, the load
 # from other programs and the PyTorch version; the shapes of the curves do not. As an example,
 # when this notebook was written (a busy 2-core CPU, one thread), attention was faster than the
 # RNN up to $n = 128$ and slower from $n = 256$ for $d = 64$; for $d = 128$ the two took about
 # the same time up to $n = 64$ and attention was slower from $n = 128$; at $n = 1024$
-# attention took more than ten times as long as the RNN, and its weights alone filled 64 MB
-# against 1 to 2 MB of RNN hidden states.
+# attention took more than ten times as long as the RNN, and it kept about 70 MB for the
+# backward pass (69 MB for $d = 64$, 74 MB for $d = 128$; the weights alone are 64 MB) against
+# 2 to 4 MB for the RNN.
 #
 # On a GPU (say, in Colab) expect the middle column of Table 1 to take over. The RNN's $n$
 # steps still run one after another, each far too small to fill thousands of cores, whereas

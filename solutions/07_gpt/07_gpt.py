@@ -48,8 +48,8 @@
 # PyTorch: `nn.Module`, `nn.Linear`, `F.cross_entropy`, an optimizer's `zero_grad` / `step`.
 # This notebook runs on its own: everything it needs from earlier notebooks is recalled.
 #
-# **Estimated time**: about 2 hours. Running every cell took 108 to 123 s on a 2-core CPU
-# (80 to 91 s of it training the small model, about 17 s the attention lab); no GPU needed. With a GPU
+# **Estimated time**: about 2 hours. Running every cell took 94 to 123 s on a 2-core CPU
+# (74 to 91 s of it training the small model, about 17 s the attention lab); no GPU needed. With a GPU
 # the notebook switches by itself to a bigger model (6 layers, 384 dimensions, 256
 # characters of context) trained for 1200 steps, in mixed precision where the GPU supports
 # bfloat16. Not yet measured on a GPU: we estimate 1 to 2 minutes for the whole notebook on
@@ -78,6 +78,7 @@ if importlib.util.find_spec("course_lib") is None:
     importlib.invalidate_caches()
 # (end of the install lines)
 
+# This notebook's imports and print settings.
 import copy
 import dataclasses
 import math
@@ -102,8 +103,10 @@ from course_lib.device import (
 from course_lib.text import CharVocab, lm_batch, python_docs_corpus, split_ids
 from course_lib.training import threads
 
-seed_everything(0)
 torch.set_printoptions(precision=4, sci_mode=False)
+
+# As in every notebook: seed the random number generators and pick the device.
+seed_everything(0)
 DEVICE = get_device()
 print(describe_device(DEVICE))
 

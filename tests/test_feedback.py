@@ -1,0 +1,119 @@
+"""Tests for autograder.feedback: pages that teach without leaking a hidden test.
+
+The graded batch (the session's ``batch`` fixture, see test_grade.make_batch) gives real pages;
+``feedback_notebook`` is also checked on hand-made graded notebooks, which need no grading.
+"""
+
+from __future__ import annotations
+
+import json
+
+import nbformat
+import pytest
+from test_grade import EXPECTED_CELLS, Batch
+
+from autograder.feedback import feedback_notebook
+
+
+def _code(source: str, outputs: list, grade_id: str | None = None, test: bool = False):
+    cell = nbformat.v4.new_code_cell(source)
+    cell.outputs = [nbformat.from_dict(o) for o in outputs]
+    if grade_id:
+        cell.metadata["nbgrader"] = {"grade_id": grade_id, "grade": test, "solution": not test}
+    return cell
+
+
+def _notebooks():
+    """A source notebook with one test cell, and a graded copy full of hostile outputs."""
+    source = nbformat.v4.new_notebook()
+    test_source = (
+        '"""double."""\nassert double(2) == 4\n'
+        "### BEGIN HIDDEN TESTS\nassert double(-3) == -6\n### END HIDDEN TESTS"
+    )
+    source.cells = [_code("def double(x): ...", [], "double"), _code(test_source, [], "t", True)]
+    graded = nbformat.from_dict(source)
+    graded.metadata["widgets"] = {"state": {"secret": "LEAKED-3"}}
+    graded.cells[0].outputs = [
+        nbformat.from_dict(o)
+        for o in [
+            {
+                "output_type": "display_data",
+                "metadata": {},
+                "data": {"text/html": "<script>alert(1)</script>", "text/plain": "shown as text"},
+            },
+            {
+                "output_type": "display_data",
+                "metadata": {},
+                "data": {"application/javascript": "alert(2)"},
+            },
+            {"output_type": "error", "ename": "LEAKED3", "evalue": "x", "traceback": ["tb"]},
+        ]
+    ]
+    graded.cells[1].outputs = [
+        nbformat.from_dict(
+            {
+                "output_type": "error",
+                "ename": "LEAKED_NAME",
+                "evalue": "expected -6",
+                "traceback": ["Cell In[3], line 4", "assert double(-3) == -6"],
+            }
+        )
+    ]
+    graded.cells.append(nbformat.v4.new_markdown_cell("<img src=x onerror=alert(3)>"))
+    return graded, source
+
+
+def test_feedback_notebook_keeps_nothing_active_or_hidden():
+    graded, source = _notebooks()
+    nb = feedback_notebook(graded, source)
+    text = json.dumps(nb)
+    assert "widgets" not in nb.metadata
+    assert "<script>" not in text and "application/javascript" not in text
+    assert "shown as text" in text, "plain text outputs stay"
+    assert "<img" not in text and "&lt;img" in text, "markdown HTML is shown as text"
+    assert "double(-3)" not in text and "expected -6" not in text
+    assert "LEAKED" not in text, "a made-up exception name is not repeated"
+    assert "A hidden test failed (an error)." in text
+
+
+@pytest.fixture(scope="module")
+def feedback(batch: Batch) -> dict[str, str]:
+    from autograder.feedback import write_feedback
+
+    written = write_feedback(batch.out)
+    return {p.parent.name: p.read_text() for p in written}
+
+
+@pytest.mark.slow
+def test_feedback_is_written_for_every_graded_student(batch: Batch, feedback: dict[str, str]):
+    assert set(feedback) == set(EXPECTED_CELLS)
+    assert "Score: 1 / 4" in feedback["triple"]
+
+
+@pytest.mark.slow
+def test_feedback_never_shows_hidden_test_code(feedback: dict[str, str]):
+    for student, page in feedback.items():
+        assert "double(-3)" not in page, student
+        assert "HIDDEN TESTS" not in page, student
+
+
+@pytest.mark.slow
+def test_feedback_says_a_hidden_test_failed_without_saying_which(feedback: dict[str, str]):
+    page = feedback["abs_only"]
+    assert "A hidden test failed (AssertionError)." in page
+    assert "(hidden tests ran here)" in page
+
+
+@pytest.mark.slow
+def test_feedback_shows_the_hint_of_a_failed_visible_test(feedback: dict[str, str]):
+    import html
+    import re
+
+    text = html.unescape(re.sub(r"<[^>]+>", "", feedback["triple"]))
+    assert "AssertionError: double(2) should be 4" in text
+    assert "assert double(2) == 4" in text, "the visible test source is shown"
+
+
+@pytest.mark.slow
+def test_feedback_of_an_unreadable_notebook_still_says_why(feedback: dict[str, str]):
+    assert "malformed notebook" in feedback["bad_json"]
