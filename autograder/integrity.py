@@ -27,6 +27,8 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+from nbgrader.utils import is_grade, is_solution
+
 __all__ = ["Repair", "grade_id", "is_test_cell", "release_text", "repair"]
 
 NBGRADER_KEYS = ("grade", "solution", "locked", "points", "grade_id", "task")
@@ -79,8 +81,7 @@ def _normalise(text: str) -> list[str]:
 
 def is_test_cell(cell: Any) -> bool:
     """True for an autograded test cell (graded code, not an answer cell)."""
-    meta = _meta(cell)
-    return bool(meta.get("grade")) and not meta.get("solution") and cell.cell_type == "code"
+    return cell.cell_type == "code" and is_grade(cell) and not is_solution(cell)
 
 
 def _strip_nbgrader(cell: Any) -> Any:

@@ -142,6 +142,8 @@ def _repair(submission: Any, source: Any) -> Repair | None:
 
 def _review(submission: Any, source: Any) -> str:
     """``review: ...`` when the static scan flags the student's code (see autograder.scan)."""
+    from nbgrader.utils import is_solution
+
     from autograder.scan import scan_notebook, summarise
 
     try:
@@ -153,7 +155,7 @@ def _review(submission: Any, source: Any) -> str:
         given = {
             cell.source
             for cell in source.cells
-            if cell.cell_type == "code" and not cell.metadata.get("nbgrader", {}).get("solution")
+            if cell.cell_type == "code" and not is_solution(cell)
         }
         return summarise(scan_notebook(submission, locked - {None}, given))
     except Exception as exc:  # the scan must never cost a grade

@@ -721,15 +721,3 @@ def test_a_solution_that_fails_in_the_grading_environment_stops_the_batch(
     assert "ModuleNotFoundError: No module named 'module_missing_in_the_sandbox'" in message
     assert not (tmp_path / "out" / "workspace" / "results" / "alice").exists()
     assert not (tmp_path / "out" / "grades.csv").exists()
-
-
-def test_a_notebook_over_the_size_limit_is_rejected_unread(
-    batch: Batch, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    import autograder.course
-
-    monkeypatch.setattr(autograder.course, "MAX_NOTEBOOK_MB", 0)
-    from autograder.job import _read_notebook_problem
-
-    problem = _read_notebook_problem(batch.submissions / "correct" / TINY / f"{TINY}.ipynb")
-    assert problem is not None and problem.startswith("rejected: the notebook is 0 MB")

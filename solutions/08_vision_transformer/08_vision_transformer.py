@@ -977,8 +977,8 @@ for label, (acc, seconds, params) in comparison.items():
     print(f"{label:>10}: {acc:5.1f}% test accuracy, {params:>7,} parameters, {seconds:5.1f} s")
 
 # %% [markdown]
-# **Reading the result.** Measured with this notebook on a shared 2-core CPU (seed 0, one
-# training thread): the ViT classifies **96.9%** of the 450 test digits correctly, the MLP and
+# **Reading the result.** Measured with this notebook on a 2-core CPU (seed 0, one training
+# thread): the ViT classifies **96.9%** of the 450 test digits correctly, the MLP and
 # the CNN **98.4%** each. The ViT is the largest of the three (69,194 parameters, against
 # 19,210 and 14,698), the slowest to train, and the least accurate. That is not a bug in your
 # code; it is, in miniature, what Dosovitskiy et al. reported. Trained on ImageNet's 1.3
@@ -1040,10 +1040,10 @@ plt.show()
 # a recognisable piece of stroke.
 #
 # Time grows with the number of tokens. Per head, a layer computes $T^2$ attention scores for
-# $T$ tokens: 289, 25 and 4 for $P = 2$, 4 and 8; the linear layers grow with $T$. In our runs
-# on a shared 2-core CPU, $P = 2$ took 27 to 48 s to train, $P = 4$ 13 to 18 s and $P = 8$ 8
-# to 14 s (the seconds printed above are this run's and move with the load on the machine;
-# with the seed fixed, the accuracies do not). On a GPU the sweep adds $P = 1$, 65 tokens of
+# $T$ tokens: 289, 25 and 4 for $P = 2$, 4 and 8; the linear layers grow with $T$. On a quiet
+# 2-core CPU, $P = 2$ took 10.5 s to train, $P = 4$ 4.5 s and $P = 8$ 3.1 s, and up to four
+# times as long while other jobs shared the cores (the seconds printed above are this run's
+# and move with the load on the machine; with the seed fixed, the accuracies do not). On a GPU the sweep adds $P = 1$, 65 tokens of
 # one pixel each.
 
 # %% [markdown]
