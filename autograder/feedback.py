@@ -30,7 +30,7 @@ from typing import Any
 from autograder.integrity import grade_id, is_test_cell, release_text
 from autograder.workspace import Workspace
 
-__all__ = ["write_feedback", "feedback_notebook"]
+__all__ = ["feedback_notebook", "test_cells_in_order", "write_feedback"]
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 _CELL_LINE = re.compile(r"Cell In\[\d+\], line (\d+)")
@@ -108,6 +108,7 @@ def feedback_notebook(graded: Any, source: Any) -> Any:
     nb = copy.deepcopy(graded)
     nb.metadata.pop("widgets", None)
     tests = {gid: cell for cell in source.cells if (gid := grade_id(cell)) and is_test_cell(cell)}
+    checks = dict(test_cells_in_order(source))
     for cell in nb.cells:
         if cell.cell_type != "code":
             continue
@@ -123,7 +124,9 @@ def feedback_notebook(graded: Any, source: Any) -> Any:
                     continue
                 line = _failing_line(out)
                 if line is None or line in hidden:
-                    outputs.append(_stream(f"A hidden test failed ({_ename(out)})."))
+                    what = checks.get(gid, "")
+                    more = f" It checks: {what}" if what else ""
+                    outputs.append(_stream(f"A hidden test failed ({_ename(out)}).{more}"))
                 else:
                     outputs.append(_stream(_message(out)))
             cell.outputs = outputs
@@ -131,24 +134,65 @@ def feedback_notebook(graded: Any, source: Any) -> Any:
             cell.outputs = _inert_outputs(cell.get("outputs", []))
     for cell in nb.cells:
         cell.get("metadata", {}).pop("widgets", None)
+        if cell.cell_type == "code":
+            cell.execution_count = None  # test cells run outside the history: no counts
         if cell.cell_type in ("markdown", "raw"):
             cell.source = cell.source.replace("<", "&lt;")  # raw HTML shows as text
             cell.pop("attachments", None)
     return nb
 
 
-def _summary(result: dict[str, Any]) -> str:
-    rows = "".join(
-        f"<tr><td><code>{html.escape(c['grade_id'])}</code></td>"
-        f"<td>{c['score']:g} / {c['max_score']:g}</td></tr>"
-        for c in result.get("cells", [])
-    )
+def test_cells_in_order(source: Any) -> list[tuple[str, str]]:
+    """``(grade_id, what it checks)`` of each test cell of ``source``, in notebook order; what
+    it checks is the first line of the cell's docstring (the visible part of every test)."""
+    import ast
+
+    found = []
+    for cell in source.cells:
+        gid = grade_id(cell)
+        if not gid or not is_test_cell(cell):
+            continue
+        try:
+            doc = ast.get_docstring(ast.parse(cell.source)) or ""
+        except SyntaxError:
+            doc = ""
+        found.append((gid, doc.strip().splitlines()[0] if doc.strip() else ""))
+    return found
+
+
+_STYLE = (
+    "<style>.fb-summary td, .fb-summary th {padding: 2px 10px; text-align: left}"
+    " .fb-lost {background: #fde2e1} .fb-full {background: #e6f4ea}</style>"
+)
+
+
+def _summary(result: dict[str, Any], source: Any | None = None) -> str:
+    """The page's header: score, status, and a row per test cell in notebook order, lost
+    points highlighted with what the test checks."""
+    cells = {c["grade_id"]: c for c in result.get("cells", [])}
+    order = test_cells_in_order(source) if source is not None else []
+    known = [gid for gid, _ in order if gid in cells]
+    checks = dict(order)
+    rows = []
+    for gid in known + sorted(set(cells) - set(known)):
+        c = cells[gid]
+        lost = c["score"] < c["max_score"]
+        what = html.escape(checks.get(gid, ""))
+        mark = "lost points" if lost else "full marks"
+        rows.append(
+            f"<tr class='{'fb-lost' if lost else 'fb-full'}'><td><code>{html.escape(gid)}</code>"
+            f"</td><td>{c['score']:g} / {c['max_score']:g}</td><td>{mark}</td><td>{what}</td></tr>"
+        )
+    lost_count = sum(c["score"] < c["max_score"] for c in cells.values())
     return (
-        f"<h1>{html.escape(result['assignment'])}: feedback for "
+        f"{_STYLE}<h1>{html.escape(result['assignment'])}: feedback for "
         f"{html.escape(result['student_id'])}</h1>"
         f"<p><b>Score: {result['score']:g} / {result['max_score']:g}</b>. "
-        f"Status: {html.escape(result['status'])}.</p>"
-        f"<table><tr><th>test cell</th><th>points</th></tr>{rows}</table><hr>"
+        f"Status: {html.escape(result['status'])}. "
+        f"{lost_count} test cell(s) lost points: each row below says what its test checks, "
+        "and the cell itself, further down, shows the failed visible check's hint.</p>"
+        "<table class='fb-summary'><tr><th>test cell</th><th>points</th><th></th>"
+        f"<th>what it checks</th></tr>{''.join(rows)}</table><hr>"
     )
 
 
@@ -179,11 +223,10 @@ def write_feedback(
             continue
         graded = Workspace(workspace).autograded(student, assignment)
         source = Workspace(workspace).source_notebook(assignment)
-        summary = _summary(result)
-        if graded.is_file() and source.is_file():
-            nb = feedback_notebook(
-                nbformat.read(str(graded), as_version=4), nbformat.read(str(source), as_version=4)
-            )
+        source_nb = nbformat.read(str(source), as_version=4) if source.is_file() else None
+        summary = _summary(result, source_nb)
+        if graded.is_file() and source_nb is not None:
+            nb = feedback_notebook(nbformat.read(str(graded), as_version=4), source_nb)
             page = _render(nb)
             start = page.find(">", page.find("<body")) + 1
             page = page[:start] + summary + page[start:]

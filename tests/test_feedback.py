@@ -14,6 +14,9 @@ from test_grade import EXPECTED_CELLS, Batch
 
 from autograder.feedback import feedback_notebook
 
+# The tiny course's test cells, in notebook order (alphabetically test_halve would not be last).
+EXPECTED_ORDER = ["test_double_small", "test_double_hidden", "test_halve"]
+
 
 def _code(source: str, outputs: list, grade_id: str | None = None, test: bool = False):
     cell = nbformat.v4.new_code_cell(source)
@@ -117,3 +120,16 @@ def test_feedback_shows_the_hint_of_a_failed_visible_test(feedback: dict[str, st
 @pytest.mark.slow
 def test_feedback_of_an_unreadable_notebook_still_says_why(feedback: dict[str, str]):
     assert "malformed notebook" in feedback["bad_json"]
+
+
+@pytest.mark.slow
+def test_the_summary_lists_cells_in_notebook_order_and_marks_lost_points(
+    batch: Batch, feedback: dict[str, str]
+):
+    page = feedback["triple"]
+    order = [page.index(f"<code>{gid}</code>") for gid in EXPECTED_ORDER]
+    assert order == sorted(order), "rows follow the notebook, not the alphabet"
+    assert page.count("class='fb-lost'") == 2 and page.count("class='fb-full'") == 1
+    assert "double of small ints." in page and "double of negatives." in page
+    hidden_only = feedback["abs_only"]  # passes the visible check of test_double_hidden
+    assert "A hidden test failed (AssertionError). It checks: double of negatives." in hidden_only
