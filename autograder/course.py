@@ -222,8 +222,7 @@ def nbgrader_config(
     if sandbox:
         from autograder.sandbox import SandboxedKernelManager
 
-        c.Execute.kernel_manager_class = SandboxedKernelManager
-        c.BudgetedExecute.kernel_manager_class = SandboxedKernelManager
+        c.Execute.kernel_manager_class = SandboxedKernelManager  # BudgetedExecute's too
 
     from nbconvert.preprocessors import ClearMetadataPreprocessor
     from nbgrader.preprocessors import (

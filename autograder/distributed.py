@@ -153,7 +153,7 @@ def grade_on_cluster(
     workspace: Path,
     assignments: list[str],
     todo: list[tuple[Any, Path]],
-    cell_timeout: int,
+    timeouts: tuple[int, int],
     record: Callable[[Any, Path, dict[str, Any], bytes | None], None],
     failed: Callable[[Any, Path, str], None],
 ) -> None:
@@ -164,7 +164,7 @@ def grade_on_cluster(
         workspace: the prepared local workspace (sources, gradebook, fingerprint).
         assignments: the assignments of the batch.
         todo: ``(Submission, result path)`` pairs still to grade.
-        cell_timeout: per-cell limit (s).
+        timeouts: the per-cell and whole-notebook limits (s), as for local grading.
         record: called with ``(submission, result path, result, graded notebook bytes)`` as each
             result arrives, in this thread.
         failed: called with ``(submission, result path, reason)`` for a task that failed on the
@@ -197,7 +197,7 @@ def grade_on_cluster(
                 sub.assignment,
                 sub.path.read_bytes(),
                 sub.path.name,
-                cell_timeout,
+                *timeouts,
                 key=f"grade-{sub.student_id}-{sub.assignment}-{os.urandom(4).hex()}",
                 retries=1,
                 pure=False,

@@ -15,11 +15,11 @@ so a rerun after a crash continues where the batch stopped, and regrading gives 
 from __future__ import annotations
 
 import csv
+import functools
 import hashlib
 import json
 import shutil
 import tempfile
-import threading
 import zipfile
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -38,18 +38,13 @@ from autograder.course import (
 )
 from autograder.job import expected_cells, sha256_file
 from autograder.records import RESULT_VERSION, Result
-from autograder.worker import (
-    GRADING_THREADS,
-    JOB_TIMEOUT_S,
-    WorkerPool,
-    grade_submission,
-)
+from autograder.worker import WorkerPool, grade_submission
 from autograder.workspace import Workspace, write_bytes_atomic, write_json_atomic
 
 GRADES_COLUMNS = ["student_id", "assignment", "score", "max_score", "status"]
 CELLS_COLUMNS = ["student_id", "assignment", "grade_id", "score", "max_score"]
 SAFE_ID_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-@+")
-__all__ = ["GRADING_THREADS", "JOB_TIMEOUT_S", "Submission", "grade", "run_canary"]
+__all__ = ["Submission", "grade", "run_canary"]
 
 
 @dataclass(frozen=True)
@@ -203,18 +198,10 @@ def _store(
     write_json_atomic(path, result.to_dict())
 
 
-_bundles: dict[tuple[Path, str, str], dict[str, bytes]] = {}
-_bundles_lock = threading.Lock()
-
-
+@functools.lru_cache(maxsize=16)
 def _bundle(workspace: Path, fingerprint: str, assignment: str) -> dict[str, bytes]:
-    """The job workspace of ``assignment`` (read from the workspace once per fingerprint)."""
-    key = (workspace.resolve(), fingerprint, assignment)
-    with _bundles_lock:
-        if key not in _bundles:
-            _bundles.clear()
-            _bundles[key] = Workspace(workspace).bundle([assignment])
-        return _bundles[key]
+    """The job workspace of ``assignment``, read once per sources (``fingerprint``)."""
+    return Workspace(workspace).bundle([assignment])
 
 
 def _run_job(
@@ -231,7 +218,7 @@ def _run_job(
     assert sub.path is not None
     result, autograded = grade_submission(
         pool.worker(),
-        _bundle(workspace, fingerprint, sub.assignment),
+        _bundle(workspace.resolve(), fingerprint, sub.assignment),
         sub.student_id,
         sub.assignment,
         sub.path.read_bytes(),
@@ -366,7 +353,8 @@ def grade(
             run_canary(workspace, fingerprint, selected, cell_timeout, notebook_timeout)
         if scheduler is not None:
             done = _grade_on_cluster(
-                scheduler, workspace, fingerprint, selected, todo, cell_timeout, done,
+                scheduler, workspace, fingerprint, selected, todo,
+                (cell_timeout, notebook_timeout), done,
                 len(subs), progress,
             )  # fmt: skip
         else:
@@ -419,7 +407,7 @@ def _grade_on_cluster(
     fingerprint: str,
     assignments: list[str],
     todo: list[tuple[Submission, Path]],
-    cell_timeout: int,
+    timeouts: tuple[int, int],
     done: int,
     total: int,
     progress: Callable[[int, int, dict[str, Any]], None] | None,
@@ -451,7 +439,7 @@ def _grade_on_cluster(
         )
         record(sub, path, zero.to_dict(), None)
 
-    grade_on_cluster(scheduler, workspace, assignments, todo, cell_timeout, record, failed)
+    grade_on_cluster(scheduler, workspace, assignments, todo, timeouts, record, failed)
     return count
 
 

@@ -19,13 +19,13 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from autograder.records import RESULT_VERSION, JobSpec, Result
-from autograder.workspace import Workspace, write_json_atomic
+from autograder.records import JobSpec, Result
+from autograder.workspace import Workspace
 
 if TYPE_CHECKING:
     from autograder.integrity import Repair
 
-__all__ = ["RESULT_VERSION", "expected_cells", "run_job", "sha256_file", "write_json_atomic"]
+__all__ = ["expected_cells", "run_job", "sha256_file"]
 
 
 def sha256_file(path: Path) -> str:

@@ -38,9 +38,9 @@ from pathlib import Path
 from nbgrader.utils import is_grade, is_solution
 
 from autograder.course import Course, CourseError, release_ignore
-from autograder.grade import GRADING_THREADS
 from autograder.kernels import kernel_env
 from autograder.preprocessors import is_demo
+from autograder.worker import GRADING_THREADS
 
 MIN_MUTANTS_PER_EXERCISE = 5
 MIN_EQUIVALENTS_PER_EXERCISE = 3

@@ -25,6 +25,7 @@ fresh worker.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import select
@@ -223,7 +224,7 @@ def grade_submission(
             reason = worker.run(str(spec_path), JOB_TIMEOUT_S)
             result_file, graded = Path(spec.result), Path(spec.autograded)
             if reason is None and result_file.is_file():
-                result = Result.from_dict(_read_json(result_file))
+                result = Result.from_dict(json.loads(result_file.read_text()))
             else:
                 result = _failure_result(job, student_id, assignment, submitted, reason)
             autograded = graded.read_bytes() if graded.is_file() else None
@@ -232,12 +233,6 @@ def grade_submission(
         else:
             result.retry = True
     return result, autograded
-
-
-def _read_json(path: Path) -> dict[str, Any]:
-    import json
-
-    return json.loads(path.read_text())
 
 
 # -- worker side ----------------------------------------------------------------------------
