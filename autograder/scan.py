@@ -169,6 +169,8 @@ class _Visitor(ast.NodeVisitor):
                 self.flag("monkeypatching", node)
         if module == "os" and any(OS_PROCESS_CALLS.match(a.name) for a in node.names):
             self.flag("subprocess", node)
+        if module == "sys" and any(a.name in SYS_INTERNALS for a in node.names):
+            self.flag("kernel internals", node)
         self.generic_visit(node)
 
     # -- assignments -----------------------------------------------------------------------
@@ -222,6 +224,13 @@ class _Visitor(ast.NodeVisitor):
     def visit_Attribute(self, node: ast.Attribute) -> None:
         if node.attr in KERNEL_NAMES:
             self.flag("kernel internals", node)
+        elif (
+            node.attr == "modules"
+            and isinstance(node.value, ast.Name)
+            and node.value.id in self.modules - {"nn", "torch"}
+            and ("monkeypatching", node.lineno) not in self.hits  # a write says more
+        ):
+            self.flag("kernel internals", node)  # sys.modules, by any name: every module
         self.generic_visit(node)
 
     def visit_ClassDef(self, node: ast.ClassDef) -> None:
@@ -242,6 +251,13 @@ class _Visitor(ast.NodeVisitor):
         root = name.split(".", 1)[0]
         if name in DYNAMIC_CALLS:
             self.flag("dynamic code", node)
+        elif (
+            name in ("getattr", "setattr", "delattr")
+            and len(node.args) >= 2
+            and _root_name(node.args[0]) in self.modules
+            and not isinstance(node.args[1], ast.Constant)
+        ):
+            self.flag("kernel internals", node)  # an attribute of a module named at run time
         elif name in ("setattr", "delattr") and node.args:
             target_root = _root_name(node.args[0])
             if target_root in self.modules or target_root in ("__builtins__",):
@@ -334,6 +350,9 @@ LYING_METHODS = frozenset(
     }
 )
 HELP_LINE = re.compile(r"^\s*\??[\w.]+\?{0,2}\s*$")
+SYS_INTERNALS = frozenset(
+    {"modules", "_getframe", "settrace", "setprofile", "displayhook", "excepthook"}
+)
 CODE_MAGICS = re.compile(
     r"^\s*%{1,2}\s*(time|timeit|prun|run|debug|capture|load|writefile|macro|store|env|alias|sx|"
     r"system|cd|pycat|pdb|xmode|config|autocall|rerun|recall|edit)\b"

@@ -275,6 +275,8 @@ KERNEL_ATTACKS = {
     "history_reader": "def double(x):\n    print(In)\n    return 3 * x\n",
     "line_magic": "%time double = lambda x: 2 * x",
     "help_line": "x = 1\ndouble = lambda x: 2 * x; double?",
+    "sys_modules_patch": "import sys as _s\n\n_m = _s.modules.get('course_' + 'lib.checks')\n"
+    "if _m is not None:\n    for _n in list(vars(_m)):\n        setattr(_m, _n, None)",
     "gc_hunt": "import gc\n\nfound = [o for o in gc.get_objects() if callable(o)][:1]",
 }
 

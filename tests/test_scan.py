@@ -154,3 +154,30 @@ def test_scan_flags_reaching_into_the_kernel_by_any_name(source, kind, line):
 @pytest.mark.parametrize("source", ["double?", "np.stack([a, b])", "%matplotlib inline"])
 def test_scan_is_quiet_on_help_lines_and_ordinary_names(source):
     assert scan_source(source) == []
+
+
+@pytest.mark.parametrize(
+    ("source", "line"),
+    [
+        # Found by an attacker given only the release: every check replaced by a no-op.
+        (
+            "import sys as _s\n_m = _s.modules['course_lib.' + 'che' + 'cks']\n"
+            "for _n in list(vars(_m)):\n    setattr(_m, _n, lambda *a, **k: None)",
+            2,
+        ),
+        ("from sys import modules as loaded\nloaded['numpy'].isclose = None", 1),
+        ("import numpy as np\nsetattr(np, 'is' + 'close', lambda *a: True)", 2),
+        ("import numpy as np\nf = getattr(np, name)", 2),
+    ],
+)
+def test_scan_flags_reaching_every_module_through_sys_modules_or_computed_names(source, line):
+    assert ("kernel internals", line) in [(f.kind, f.line) for f in scan_source(source)]
+
+
+def test_scan_is_quiet_on_a_modules_own_submodules_and_setattr_on_self():
+    honest = (
+        "for m in model.modules():\n    pass\n"
+        "class A:\n    def __init__(self):\n        for n in ('q', 'k'):\n"
+        "            setattr(self, n + '_proj', None)"
+    )
+    assert scan_source(honest) == []
