@@ -6,7 +6,9 @@
 4. graded through ``grade``, each solution notebook gets full marks with status ``ok`` and the
    blank release gets zero on every test cell;
 5. each notebook's catalogues are complete: every mutant (a wrong answer) is caught and every
-   equivalent (a right answer in another style) keeps full marks.
+   equivalent (a right answer in another style) keeps full marks;
+6. the public repository that ``publish`` writes holds only what it may, and nothing of a
+   solution, a hidden test or a catalogue, found by content (:func:`check_published`).
 """
 
 from __future__ import annotations
@@ -19,8 +21,9 @@ from pathlib import Path
 
 from autograder.build import build
 from autograder.course import Course, CourseError
+from autograder.diagnosis import SIGNATURES_FILE, load_signatures, stale_signatures
 from autograder.grade import grade
-from autograder.mutants import run_catalogue
+from autograder.mutants import CatalogueReport, run_catalogue
 
 LEAK_MARKERS = (
     "BEGIN SOLUTION",
@@ -168,7 +171,31 @@ def check_grading(course: Course, assignments: list[str], workers: int = 2) -> C
     )
 
 
-def check_mutants(course: Course, assignments: list[str]) -> CheckResult:
+def _catalogue(course: Course, assignment: str) -> CatalogueReport | CourseError:
+    try:
+        return run_catalogue(course, assignment)
+    except CourseError as exc:
+        return exc
+
+
+def _catalogues(
+    course: Course, assignments: list[str], workers: int
+) -> list[tuple[str, CatalogueReport | CourseError]]:
+    """Each notebook's catalogue report, ``workers`` notebooks at a time (each in a process of
+    its own, with its own kernel and judge), in the order of ``assignments``."""
+    if workers <= 1 or len(assignments) <= 1:
+        return [(a, _catalogue(course, a)) for a in assignments]
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        # later notebooks have the larger catalogues: start them first
+        futures = {a: pool.submit(_catalogue, course, a) for a in reversed(assignments)}
+        return [(a, futures[a].result()) for a in assignments]
+
+
+def check_mutants(course: Course, assignments: list[str], workers: int = 1) -> CheckResult:
     """Every notebook's catalogues are complete, every mutant is caught and every equivalent
     keeps full marks.
 
@@ -179,15 +206,24 @@ def check_mutants(course: Course, assignments: list[str]) -> CheckResult:
     ``equivalents.py`` is reported, not failed.
     """
     lines, ok, without = [], True, []
-    for a in assignments:
-        try:
-            report = run_catalogue(course, a)
-        except CourseError as exc:
+    for a, report in _catalogues(course, assignments, workers):
+        if isinstance(report, CourseError):
             ok = False
-            lines.append(f"{a}: catalogue does not fit the notebook\n  PROBLEM: {exc}")
+            lines.append(f"{a}: catalogue does not fit the notebook\n  PROBLEM: {report}")
             continue
         ok = ok and report.ok
         lines.append(report.format())
+        if report.ok and load_signatures(course, a) is None:
+            lines.append(
+                f"  no {SIGNATURES_FILE} yet (not a failure; the feedback names no misconception "
+                f"until `python -m autograder mutants --assignment {a}` writes it)"
+            )
+        elif report.ok and stale_signatures(course, report):
+            ok = False
+            lines.append(
+                f"  PROBLEM: solutions/{a}/{SIGNATURES_FILE} is out of date (the feedback names "
+                f"misconceptions from it): run `python -m autograder mutants --assignment {a}`"
+            )
         if report.equivalents is None:
             without.append(a)
     if without:
@@ -208,7 +244,9 @@ def check_colab(course: Course, assignments: list[str]) -> CheckResult:
         config = read_config(course.root)
     except KeyError:
         return CheckResult(
-            "Colab badges and setup cells", True, "  no [project.urls] Repository: nothing to check"
+            "Colab badges and setup cells",
+            True,
+            "  no [tool.attention-course] public-repository: nothing to check",
         )
     found = []
     for a in assignments:
@@ -216,6 +254,25 @@ def check_colab(course: Course, assignments: list[str]) -> CheckResult:
         for problem in colab_problems(nb, a, config):
             found.append(f"  {a}: {problem}: run `python -m autograder sync --assignment {a}`")
     return CheckResult("Colab badges and setup cells", not found, "\n".join(found))
+
+
+def check_published(course: Course) -> CheckResult:
+    """``publish`` into a temporary folder: the tree holds the public entries only, and none of
+    its files holds a solution, a hidden test or a catalogue entry, found by content
+    (:func:`autograder.publish.published_problems`)."""
+    from autograder.publish import PACKAGE, publish, published_problems
+
+    name = "public repository holds only the release and course_lib"
+    if not (course.root / PACKAGE).is_dir():
+        return CheckResult(name, True, f"  no {PACKAGE}/: nothing is published")
+    with tempfile.TemporaryDirectory(prefix="autograder-publish-") as tmp:
+        tree = Path(tmp) / "public"
+        try:
+            publish(course, tree)
+            problems = published_problems(course, tree)
+        except CourseError as exc:
+            problems = [f"  {exc}"]
+    return CheckResult(name, not problems, "\n".join(problems))
 
 
 def run_checks(
@@ -228,8 +285,9 @@ def run_checks(
         check_leaks(course),
         check_pairs(course, selected),
         check_colab(course, selected),
+        check_published(course),
         check_grading(course, selected, workers=workers),
     ]
     if mutants:
-        results.append(check_mutants(course, selected))
+        results.append(check_mutants(course, selected, workers=workers))
     return results

@@ -22,6 +22,9 @@ Instructor tools for "Attention, from RNNs to Transformers".
              (catalogued right answer in another style) keeps full marks
   grade      auto-grade a folder or LMS zip of submissions into grades.csv and cells.csv
   feedback   per-student HTML feedback of a graded batch (hidden tests never shown)
+  report     cohort report of a graded batch (HTML with figures), mistakes.csv, similar.csv
+  export     grades for Canvas, Moodle or a long CSV (rows that need a human held back)
+  publish    write the public student repository (release notebooks and course_lib only)
   mutants    print the mutant and equivalent report of one or more notebooks
   new        start solutions/NN_name/ from the template (a notebook that passes check)
   sync       sync each solutions/NN/NN.ipynb with its jupytext twin NN.py (the newer wins)
@@ -93,6 +96,29 @@ def _parser() -> argparse.ArgumentParser:
         default=CELL_TIMEOUT_S,
         help=f"seconds per cell before it is interrupted (default {CELL_TIMEOUT_S})",
     )
+    g.add_argument(
+        "--layout",
+        choices=["canvas", "moodle", "nbgrader", "ours", "pattern"],
+        help="the export's layout (default: detected): a Canvas bulk download, a Moodle "
+        "'download all submissions', nbgrader's submitted/ or exchange folders, "
+        "<student_id>/<NN_name>/<NN_name>.ipynb, or --pattern; see OUT/intake.csv for what "
+        "became of each file",
+    )
+    g.add_argument(
+        "--pattern",
+        metavar="REGEX",
+        help="layout 'pattern': a regular expression matched against each file's path in the "
+        "export, with named groups (?P<student>...) and (?P<assignment>...), optionally "
+        "(?P<late>...) and (?P<order>...) (the highest order wins)",
+    )
+    g.add_argument(
+        "--roster",
+        type=Path,
+        metavar="CSV",
+        help="roster mapping platform ids to student ids (columns student_id, platform_id, "
+        "and for exports name, email, sis_user_id, sis_login_id, section, idnumber); its "
+        "students without a submission are graded as missing",
+    )
 
     f = sub.add_parser(
         "feedback",
@@ -105,6 +131,79 @@ def _parser() -> argparse.ArgumentParser:
     f.add_argument("--out", type=Path, required=True, metavar="DIR", help="the grade output")
     f.add_argument("--assignment", nargs="+", metavar="NN_name", help="only these assignments")
     f.add_argument("--workspace", type=Path, help="grading state folder (default DIR/workspace)")
+
+    r = sub.add_parser(
+        "report",
+        help="cohort report of a graded batch",
+        description="After grade: write DIR/index.html (a static page with figures in "
+        "DIR/figures/): score distribution per assignment, points lost per test cell, the most "
+        "frequent misconceptions, the submissions that need a human and why, grading time, the "
+        "intake's problems and near-identical answers; DIR/mistakes.csv (student, assignment, "
+        "exercise, misconception) and DIR/similar.csv. Similar answers never change a score.",
+    )
+    r.add_argument("--out", type=Path, required=True, metavar="DIR", help="report folder")
+    r.add_argument(
+        "graded",
+        type=Path,
+        nargs="?",
+        metavar="GRADED_OUT",
+        help="the folder grade wrote (default: DIR)",
+    )
+    r.add_argument(
+        "--workspace", type=Path, help="grading state folder (default GRADED_OUT/workspace)"
+    )
+
+    e = sub.add_parser(
+        "export",
+        help="export grades for Canvas, Moodle or a long CSV",
+        description="After grade: write FILE for the learning platform's grade import. "
+        "canvas: the gradebook CSV (Student, ID, SIS User ID, SIS Login ID, Section, one column "
+        "per assignment); moodle: grade import CSV (Email address or ID number, a grade and a "
+        "feedback column per assignment); long: one row per student and assignment. Rows whose "
+        "status is not ok (review, timeout, malformed, rejected, crashed, missing) are left "
+        "blank and listed in needs_review.csv beside FILE.",
+    )
+    e.add_argument(
+        "graded",
+        type=Path,
+        nargs="?",
+        metavar="GRADED_OUT",
+        help="the folder grade wrote (default: .)",
+    )
+    e.add_argument("--format", choices=["canvas", "moodle", "long"], required=True)
+    e.add_argument("--out", type=Path, required=True, metavar="FILE", help="the CSV to write")
+    e.add_argument("--roster", type=Path, metavar="CSV", help="names, e-mails, SIS ids, sections")
+    e.add_argument(
+        "--identifier",
+        choices=["email", "idnumber"],
+        default="email",
+        help="moodle: identify students by e-mail (from the roster) or ID number (default email)",
+    )
+    e.add_argument(
+        "--column",
+        action="append",
+        metavar="NN_name=HEADER",
+        help="name an assignment's column, e.g. 02_similarity='Similarity (12345)' to match "
+        "Canvas's assignment 12345 (repeatable)",
+    )
+
+    pub = sub.add_parser(
+        "publish",
+        help="write the public student repository",
+        description="Write the repository that students and self-learners get into DIR: the "
+        "release notebooks/, course_lib/, a student README, a pyproject.toml that packages "
+        "course_lib alone and a LICENSE; never solutions, hidden tests, catalogues, the "
+        "autograder or the tests. Then check the tree by content (what check does too) and "
+        "exit 1 if it holds anything else. Push DIR to the public repository named by "
+        "[tool.attention-course] public-repository in pyproject.toml, which the Open in Colab "
+        "badges and setup cells point at.",
+    )
+    pub.add_argument("dir", type=Path, metavar="DIR", help="a new or empty folder")
+    pub.add_argument(
+        "--force",
+        action="store_true",
+        help="DIR may hold files: replace what publish writes there, leave the rest (.git)",
+    )
 
     m = sub.add_parser(
         "mutants",
@@ -178,6 +277,18 @@ def _require_notebooks(course: Course, requested: list[str] | None) -> None:
         )
 
 
+def _print_intake(out: Path) -> None:
+    """What the intake did not grade as it was (OUT/intake.csv), one line per file."""
+    from autograder.intake import read_intake
+
+    noted = [r for r in read_intake(out) if r["outcome"] != "graded" or r["note"]]
+    for row in noted:
+        note = f" ({row['note']})" if row["note"] else ""
+        print(f"intake: {row['file'] or row['student_id']}: {row['outcome']}{note}")
+    if noted:
+        print(f"intake: {len(noted)} file(s) to look at; see {out / 'intake.csv'}")
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
@@ -225,12 +336,44 @@ def main(argv: list[str] | None = None) -> int:
                 cell_timeout=args.cell_timeout,
                 progress=_Progress(),
                 scheduler=args.scheduler,
+                layout=args.layout,
+                pattern=args.pattern,
+                roster=args.roster,
             )
             flagged = sum(r["status"] != "ok" for r in results)
+            _print_intake(args.out)
             print(
                 f"graded {len(results)} submission(s) in {time.monotonic() - started:.1f} s; "
                 f"{flagged} need a human (status != ok); wrote {args.out / 'grades.csv'} and "
                 f"{args.out / 'cells.csv'}"
+            )
+            return 0
+        if args.command == "report":
+            from autograder.report import report
+
+            summary = report(
+                args.graded or args.out, args.out, workspace=args.workspace, course=course
+            )
+            print(
+                f"wrote {summary.index} ({len(summary.figures)} figure(s)), {summary.mistakes} "
+                f"and {summary.similar}; {summary.needs_review} submission(s) need a human, "
+                f"{summary.similar_groups} group(s) of similar answers"
+            )
+            return 0
+        if args.command == "export":
+            from autograder.export import export
+
+            done = export(
+                args.graded or Path("."),
+                args.format,
+                args.out,
+                roster=args.roster,
+                identifier=args.identifier,
+                columns=args.column,
+            )
+            print(
+                f"wrote {done.path}: {done.grades} grade(s) for {done.students} student(s); "
+                f"{done.held_back} row(s) held back for a human in {done.needs_review}"
             )
             return 0
         if args.command == "feedback":
@@ -239,6 +382,20 @@ def main(argv: list[str] | None = None) -> int:
             written = write_feedback(args.out, args.assignment, workspace=args.workspace)
             print(f"wrote {len(written)} feedback file(s) under {args.out / 'feedback'}")
             return 0
+        if args.command == "publish":
+            from autograder.publish import publish, published_problems
+
+            for path in publish(course, args.dir, force=args.force):
+                print(f"wrote {path}")
+            found = published_problems(course, args.dir, also_allowed=(".git",))
+            for line in found:
+                print(line)
+            print(
+                "publish: the tree holds only the public files"
+                if not found
+                else "publish: FAILED: the tree above must not be pushed"
+            )
+            return 1 if found else 0
         if args.command == "sync":
             from autograder.pairs import sync_all
 
@@ -246,14 +403,18 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"{path.relative_to(course.root)}: {direction}")
             return 0
         if args.command == "mutants":
+            from autograder.diagnosis import write_signatures
             from autograder.mutants import run_catalogue
 
-            reports = [
+            catalogues = [
                 run_catalogue(course, a) for a in course.resolve_assignments(args.assignment)
             ]
-            for report in reports:
-                print(report.format())
-            return 0 if all(report.ok for report in reports) else 1
+            for catalogue in catalogues:
+                print(catalogue.format())
+                if catalogue.ok:  # the signatures that name a student's misconception
+                    signatures = write_signatures(course, catalogue)
+                    print(f"  wrote {signatures.relative_to(course.root)}")
+            return 0 if all(catalogue.ok for catalogue in catalogues) else 1
     except CourseError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

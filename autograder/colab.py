@@ -1,14 +1,19 @@
 """The "Open in Colab" badge and the whole setup cell, generated the same way for every notebook.
 
 Both are generated into every solution notebook by ``python -m autograder sync`` from one place,
-this module and ``pyproject.toml`` (``[project.urls] Repository`` and
-``[tool.attention-course]``), and ``python -m autograder check`` fails when a notebook differs
-from what ``sync`` writes. The release inherits them.
+this module and ``[tool.attention-course]`` in ``pyproject.toml``, and ``python -m autograder
+check`` fails when a notebook differs from what ``sync`` writes. The release inherits them.
+
+Both point at the *public* repository, ``public-repository`` there: the copy of the course that
+``python -m autograder publish`` writes (release notebooks and ``course_lib`` only). This
+repository, ``[project.urls] Repository``, holds the solutions and stays private; nothing
+generated here names it. A course without ``public-repository`` has no Colab support
+(:func:`read_config` raises ``KeyError``).
 
 - The badge opens the *student* notebook (``notebooks/NN/NN.ipynb``) of the configured branch.
 - The setup cell (the first code cell) has three parts:
 
-  1. the install lines, which install the course from the repository when ``course_lib`` cannot
+  1. the install lines, which install ``course_lib`` from the public repository when it cannot
      be imported (Colab, or any Python without the course), and do nothing where it is
      installed. The package's dependencies are ranges that Colab's preinstalled torch, numpy,
      matplotlib, ipywidgets and tqdm satisfy, so the install adds ``course_lib`` and upgrades
@@ -54,7 +59,7 @@ GPU_METADATA = {"accelerator": "GPU", "colab": {"gpuType": "T4", "provenance": [
 class ColabConfig:
     """What the badges and setup cells are generated from (read from ``pyproject.toml``)."""
 
-    repository: str  # https://github.com/ORG/REPO
+    repository: str  # https://github.com/ORG/REPO: the public repository (see publish.py)
     branch: str
     gpu_notebooks: tuple[str, ...]
 
@@ -63,7 +68,7 @@ class ColabConfig:
         """``ORG/REPO`` of the repository URL."""
         prefix = "https://github.com/"
         if not self.repository.startswith(prefix):
-            raise ValueError(f"the Repository URL must start with {prefix}: {self.repository}")
+            raise ValueError(f"public-repository must start with {prefix}: {self.repository}")
         return self.repository.removeprefix(prefix).rstrip("/").removesuffix(".git")
 
     def badge(self, assignment: str) -> str:
@@ -75,7 +80,7 @@ class ColabConfig:
         return f"{BADGE_MARK}({BADGE_IMAGE})]({url})"
 
     def requirement(self) -> str:
-        """The pip requirement that installs the course from the repository."""
+        """The pip requirement that installs ``course_lib`` from the public repository."""
         return f"git+{self.repository}@{self.branch}"
 
     def install_lines(self) -> str:
@@ -100,8 +105,15 @@ class ColabConfig:
         )
 
 
+PUBLIC_REPOSITORY_KEY = "public-repository"  # in [tool.attention-course]
+
+
 def read_config(root: Path) -> ColabConfig:
-    """The configuration in ``root/pyproject.toml``."""
+    """The configuration in ``root/pyproject.toml``.
+
+    Raises:
+        KeyError: ``[tool.attention-course]`` has no ``public-repository`` (no Colab support).
+    """
     if sys.version_info >= (3, 11):
         import tomllib
     else:  # pragma: no cover
@@ -110,7 +122,7 @@ def read_config(root: Path) -> ColabConfig:
     data = tomllib.loads((root / "pyproject.toml").read_text())
     tool = data.get("tool", {}).get("attention-course", {})
     return ColabConfig(
-        repository=data["project"]["urls"]["Repository"],
+        repository=tool[PUBLIC_REPOSITORY_KEY],
         branch=tool.get("branch", "main"),
         gpu_notebooks=tuple(tool.get("gpu-notebooks", ())),
     )

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from autograder.integrity import grade_id, is_test_cell, release_text
+from autograder.judge import hidden_lines
 from autograder.workspace import Workspace
 
 __all__ = ["feedback_notebook", "test_cells_in_order", "write_feedback"]
@@ -35,16 +36,6 @@ __all__ = ["feedback_notebook", "test_cells_in_order", "write_feedback"]
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 _CELL_LINE = re.compile(r"Cell In\[\d+\], line (\d+)")
 HIDDEN_PLACEHOLDER = "# (hidden tests ran here)"
-
-
-def _hidden_lines(source: str) -> range:
-    """1-based line numbers of the hidden-test block in ``source`` (empty when there is none)."""
-    lines = source.splitlines()
-    begin = next((i for i, line in enumerate(lines) if "### BEGIN HIDDEN TESTS" in line), None)
-    end = next((i for i, line in enumerate(lines) if "### END HIDDEN TESTS" in line), None)
-    if begin is None or end is None:
-        return range(0)
-    return range(begin + 1, end + 2)
 
 
 def _failing_line(output: dict[str, Any]) -> int | None:
@@ -115,7 +106,7 @@ def feedback_notebook(graded: Any, source: Any) -> Any:
         gid = grade_id(cell)
         if gid in tests:
             full = tests[gid].source
-            hidden = _hidden_lines(full)
+            hidden = hidden_lines(full)
             shown = release_text(full).rstrip()
             cell.source = shown + ("\n" + HIDDEN_PLACEHOLDER if hidden else "")
             outputs = []
@@ -178,6 +169,8 @@ def _summary(result: dict[str, Any], source: Any | None = None) -> str:
         c = cells[gid]
         lost = c["score"] < c["max_score"]
         what = html.escape(checks.get(gid, ""))
+        if lost and c.get("misconception"):
+            what += f"<br><i>Likely mistake: {html.escape(c['misconception'])}.</i>"
         mark = "lost points" if lost else "full marks"
         rows.append(
             f"<tr class='{'fb-lost' if lost else 'fb-full'}'><td><code>{html.escape(gid)}</code>"

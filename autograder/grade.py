@@ -23,18 +23,25 @@ import tempfile
 import zipfile
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 
 from autograder.build import generate
 from autograder.course import (
-    ASSIGNMENT_RE,
     CELL_TIMEOUT_S,
     NOTEBOOK_TIMEOUT_S,
     Course,
     CourseError,
     release_ignore,
+)
+from autograder.intake import (
+    Intake,
+    Submission,
+    collect,
+    extract_zip,
+    is_safe_id,
+    read_roster,
+    write_intake_csv,
 )
 from autograder.job import expected_cells, sha256_file
 from autograder.records import RESULT_VERSION, Result
@@ -43,23 +50,8 @@ from autograder.workspace import Workspace, write_bytes_atomic, write_json_atomi
 
 GRADES_COLUMNS = ["student_id", "assignment", "score", "max_score", "status"]
 CELLS_COLUMNS = ["student_id", "assignment", "grade_id", "score", "max_score"]
-SAFE_ID_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-@+")
-__all__ = ["Submission", "grade", "run_canary"]
-
-
-@dataclass(frozen=True)
-class Submission:
-    """One notebook to grade (``path`` None when the student did not hand it in)."""
-
-    student_id: str
-    assignment: str
-    path: Path | None
-    problem: str = "missing: no notebook handed in"
-
-
-def is_safe_id(name: str) -> bool:
-    """A student id that is safe as a folder name and a CSV value."""
-    return bool(name) and name not in (".", "..") and set(name) <= SAFE_ID_CHARS
+SUBMISSIONS_COLUMNS = ["student_id", "assignment", "status", "late", "seconds", "file"]
+__all__ = ["Submission", "extract_zip", "grade", "is_safe_id", "run_canary"]
 
 
 def _fingerprint(workspace: Path, assignments: list[str]) -> str:
@@ -104,64 +96,10 @@ def prepare_workspace(course: Course, workspace: Path, assignments: list[str]) -
     return fingerprint
 
 
-def extract_zip(zip_path: Path, dest: Path) -> Path:
-    """Extract an LMS zip into ``dest`` and return the folder holding the student folders.
-
-    Raises:
-        CourseError: for entries with absolute paths, ``..`` components, or links.
-    """
-    with zipfile.ZipFile(zip_path) as zf:
-        for info in zf.infolist():
-            name = info.filename
-            parts = PurePosixPath(name.replace("\\", "/")).parts
-            if name.startswith(("/", "\\")) or (parts and ":" in parts[0]) or ".." in parts:
-                raise CourseError(f"unsafe path in {zip_path.name}: {name!r} (rejected)")
-            mode = info.external_attr >> 16
-            if mode and (mode & 0o170000) == 0o120000:
-                raise CourseError(f"symbolic link in {zip_path.name}: {name!r} (rejected)")
-        zf.extractall(dest)
-    entries = [p for p in dest.iterdir() if not p.name.startswith((".", "__MACOSX"))]
-    if len(entries) == 1 and entries[0].is_dir():
-        inner = [p for p in entries[0].iterdir() if p.is_dir()]
-        if inner and all(not ASSIGNMENT_RE.match(p.name) for p in inner):
-            return entries[0]
-    return dest
-
-
 def find_submissions(folder: Path, assignments: list[str], explicit: bool) -> list[Submission]:
-    """The submissions under ``folder`` for ``assignments``.
-
-    A student gets one entry per assignment they handed in; with ``explicit`` (the instructor
-    named the assignments) also one, with ``path=None``, for each one they did not.
-    """
-    if not folder.is_dir():
-        raise CourseError(f"{folder} is not a folder or a zip file of submissions")
-    found: list[Submission] = []
-    for student_dir in sorted(p for p in folder.iterdir() if p.is_dir()):
-        student = student_dir.name
-        if student.startswith(".") or student == "__MACOSX":
-            continue
-        if not is_safe_id(student):
-            raise CourseError(
-                f"student folder {student!r} has characters that are not allowed in a student id"
-            )
-        for a in assignments:
-            nb = student_dir / a / f"{a}.ipynb"
-            if nb.is_file():
-                found.append(Submission(student, a, nb))
-            elif (student_dir / a).is_dir():
-                others = sorted((student_dir / a).glob("*.ipynb"))
-                if len(others) == 1:
-                    found.append(Submission(student, a, others[0]))
-                elif others:
-                    names = ", ".join(p.name for p in others)
-                    problem = f"ambiguous: several notebooks ({names}) and none named {a}.ipynb"
-                    found.append(Submission(student, a, None, problem))
-                else:
-                    found.append(Submission(student, a, None))
-            elif explicit:
-                found.append(Submission(student, a, None))
-    return found
+    """The submissions under ``folder`` (our own layout) for ``assignments``; see
+    :func:`autograder.intake.collect` for the other layouts and the intake report."""
+    return collect(folder, assignments, explicit=explicit, layout="ours").submissions
 
 
 def _result_is_current(path: Path, sub: Submission, fingerprint: str) -> bool:
@@ -297,12 +235,19 @@ def grade(
     notebook_timeout: int = NOTEBOOK_TIMEOUT_S,
     progress: Callable[[int, int, dict[str, Any]], None] | None = None,
     scheduler: str | None = None,
+    layout: str | None = None,
+    pattern: str | None = None,
+    roster: Path | None = None,
 ) -> list[dict[str, Any]]:
-    """Grade every submission under ``submissions``; write ``out/grades.csv`` and ``out/cells.csv``.
+    """Grade every submission under ``submissions``; write ``out/grades.csv`` and ``out/cells.csv``
+    (plus ``out/intake.csv``, what became of each file of the export, and
+    ``out/submissions.csv``, each graded row's late flag, grading time and file).
 
     Args:
         course: the course (its ``solutions/`` hold the hidden tests).
-        submissions: a folder ``<student_id>/<NN_name>/<NN_name>.ipynb`` or a zip of one.
+        submissions: an export (a folder or a zip of one) in one of the layouts of
+            :mod:`autograder.intake`: Canvas, Moodle, nbgrader, ours
+            (``<student_id>/<NN_name>/<NN_name>.ipynb``) or a name pattern.
         out: output folder for the CSV files.
         assignments: assignments to grade; default all assignments found in the batch.
         workers: number of jobs graded at the same time.
@@ -313,6 +258,13 @@ def grade(
         scheduler: the address of a dask scheduler (``tcp://HOST:PORT``): grade on its
             workers instead of local ones (``workers`` is then ignored); see
             :mod:`autograder.distributed`.
+        layout: force the intake layout (``canvas``, ``moodle``, ``nbgrader``, ``ours``,
+            ``pattern``); default: detected.
+        pattern: the regular expression of the ``pattern`` layout (named groups ``student``
+            and ``assignment``).
+        roster: a roster CSV mapping platform ids to student ids (see
+            :class:`autograder.intake.Roster`); its students without a submission get a
+            ``missing`` row.
 
     Returns:
         The results, one per student and assignment, sorted.
@@ -329,15 +281,21 @@ def grade(
             folder = extract_zip(submissions, Path(tmp))
         elif not submissions.exists():
             raise CourseError(f"{submissions} does not exist")
-        subs = find_submissions(folder, selected, explicit)
+        intake = collect(
+            folder,
+            selected,
+            explicit=explicit,
+            layout=layout,
+            pattern=pattern,
+            roster=read_roster(roster) if roster is not None else None,
+        )
+        subs = intake.submissions
         if not explicit:
             present = sorted({s.assignment for s in subs})
             selected = present
         if not subs:
-            raise CourseError(
-                f"no submissions found in {submissions}: expected "
-                "<student_id>/<NN_name>/<NN_name>.ipynb"
-            )
+            raise CourseError(_nothing_found(submissions, intake))
+        write_intake_csv(intake, out)
         fingerprint = prepare_workspace(course, workspace, selected)
 
         todo = []
@@ -367,9 +325,51 @@ def grade(
             json.loads(Workspace(workspace).result(s.student_id, s.assignment).read_text())
             for s in subs
         ]
+        _diagnose(course, workspace, results)
     results.sort(key=lambda r: (r["student_id"], r["assignment"]))
     write_csvs(results, out)
+    write_submissions_csv(results, subs, out)
     return results
+
+
+def _diagnose(course: Course, workspace: Path, results: list[dict[str, Any]]) -> None:
+    """Label each lost test cell with its likely misconception (autograder.diagnosis), in the
+    results and in their stored JSON (which the feedback pages read)."""
+    import nbformat
+
+    from autograder.diagnosis import diagnose, exercise_of_tests, load_signatures
+
+    owners: dict[str, tuple[dict[str, str], Any]] = {}
+    for result in results:
+        a = result["assignment"]
+        if a not in owners:
+            source = Workspace(workspace).source_notebook(a)
+            owner = exercise_of_tests(nbformat.read(str(source), 4)) if source.is_file() else {}
+            owners[a] = (owner, load_signatures(course, a))
+        owner, signatures = owners[a]
+        failed = {c["grade_id"] for c in result["cells"] if c["score"] < c["max_score"]}
+        found = diagnose(signatures, owner, failed) if result["score"] > 0 else {}
+        changed = False
+        for cell in result["cells"]:
+            label = found.get(cell["grade_id"], "")
+            if cell.get("misconception", "") != label:
+                cell["misconception"] = label
+                changed = True
+        if changed:
+            path = Workspace(workspace).result(result["student_id"], a)
+            write_json_atomic(path, result)
+
+
+def _nothing_found(submissions: Path, intake: Intake) -> str:
+    """Why no submission was found, with what the intake saw."""
+    seen = "; ".join(f"{r.file}: {r.outcome} ({r.note})" for r in intake.rows[:5])
+    more = f" and {len(intake.rows) - 5} more" if len(intake.rows) > 5 else ""
+    return (
+        f"no submissions found in {submissions} (layout {intake.layout}): expected "
+        "<student_id>/<NN_name>/<NN_name>.ipynb, a Canvas or Moodle download, nbgrader's "
+        "submitted/ folder, or --pattern"
+        + (f"; found {seen}{more}" if seen else "; it holds no files")
+    )
 
 
 def _grade_locally(
@@ -469,9 +469,11 @@ def write_csvs(results: list[dict[str, Any]], out: Path) -> None:
                     r["status"],
                 ]
             )
+    # the diagnosis of a lost point (the catalogued misconception), where the grader gives one
+    diagnosed = any("misconception" in c for r in results for c in r["cells"])
     with open(out / "cells.csv", "w", newline="") as fh:
         w = csv.writer(fh, lineterminator="\n")
-        w.writerow(CELLS_COLUMNS)
+        w.writerow(CELLS_COLUMNS + (["misconception"] if diagnosed else []))
         for r in results:
             for c in r["cells"]:
                 w.writerow(
@@ -482,4 +484,26 @@ def write_csvs(results: list[dict[str, Any]], out: Path) -> None:
                         _fmt(c["score"]),
                         _fmt(c["max_score"]),
                     ]
+                    + ([c.get("misconception") or ""] if diagnosed else [])
                 )
+
+
+def write_submissions_csv(results: list[dict[str, Any]], subs: list[Submission], out: Path) -> None:
+    """Write ``submissions.csv``: per row of grades.csv, the late flag the platform gave, the
+    grading time (s) and the file of the export that was graded."""
+    by_key = {(s.student_id, s.assignment): s for s in subs}
+    with open(out / "submissions.csv", "w", newline="") as fh:
+        w = csv.writer(fh, lineterminator="\n")
+        w.writerow(SUBMISSIONS_COLUMNS)
+        for r in results:
+            sub = by_key.get((r["student_id"], r["assignment"]))
+            w.writerow(
+                [
+                    r["student_id"],
+                    r["assignment"],
+                    r["status"],
+                    "yes" if sub is not None and sub.late else "",
+                    f"{float(r.get('seconds') or 0.0):.2f}",
+                    sub.file if sub is not None else "",
+                ]
+            )

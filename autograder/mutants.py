@@ -34,6 +34,7 @@ import textwrap
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from nbgrader.utils import is_grade, is_solution
 
@@ -436,9 +437,20 @@ def run_catalogue(
             return cell
 
         def failing_tests() -> list[str]:
-            return [
-                gid for i, (gid, c) in enumerate(tests.items()) if _failed(execute(c.source, i))
-            ]
+            """Run every test cell through the judge, as grading does (autograder.judge)."""
+            from autograder.judge import Judge, TestRun
+
+            km: Any = client.km
+            run = TestRun(Judge(judge_client, interrupt=run_sync(km.interrupt_kernel)))
+            failed = set()
+            for gid, c in tests.items():
+                outputs = run.visible(gid, c.source, timeout=cell_timeout)
+                if any(o["output_type"] == "error" for o in outputs):
+                    failed.add(gid)
+            for gid, errors in run.hidden(lambda: cell_timeout):
+                if errors is None or errors:
+                    failed.add(gid)
+            return [gid for gid in tests if gid in failed]
 
         def try_entry(entry: Mutant | Equivalent) -> tuple[list[str], str | None]:
             """Splice ``entry`` in, run every test cell, put the solution back."""
@@ -452,13 +464,23 @@ def run_catalogue(
                     problems.append(f"could not restore {entry.function} after {entry.name}")
 
         with client.setup_kernel(env=kernel_env(threads=GRADING_THREADS)):
+            from jupyter_core.utils import run_sync
+
+            from autograder.judge import connect
+
+            km: Any = client.km
+            judge_client = connect(dict(km.get_connection_info(session=False)))
             for index, cell in enumerate(nb.cells):
-                if cell.cell_type == "code" and not is_demo(cell):
+                if cell.cell_type == "code" and not is_demo(cell) and not _is_test(cell):
                     run = copy.deepcopy(cell)
                     client.execute_cell(run, index)
-                    if _failed(run) and (_is_test(cell) or _is_solution(cell)):
+                    if _failed(run) and _is_solution(cell):
                         problems.append(f"the solution notebook fails in cell {_grade_id(cell)!r}")
+            failing = [] if problems else failing_tests()
+            if failing:
+                problems.append(f"the solution notebook fails the test cells {failing}")
             if problems:
+                judge_client.stop_channels()
                 return report([], None)
             from tqdm import tqdm
 
@@ -478,4 +500,6 @@ def run_catalogue(
             still_failing = failing_tests()
             if still_failing:
                 problems.append(f"after the catalogue, the solution fails {still_failing}")
+            judge_client.stop_channels()
+            judge_client.context.term()
     return report(outcomes, equivalent_outcomes if equivalents is not None else None)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from nbformat import NotebookNode
+from nbformat import NotebookNode, from_dict
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor
 from nbgrader.utils import is_grade, is_solution
 from traitlets import Bool, Integer
@@ -160,31 +160,89 @@ class BudgetedExecute(Execute):
         self._cell_timeout: int | None = self.timeout
         self._held_chars: dict[int, int] = {}
         self._output_cut: set[int] = set()
-        return super().preprocess(nb, resources, km=km)
+        self._judge_instance: Any = None
+        self._test_run: Any = None
+        try:
+            return super().preprocess(nb, resources, km=km)
+        finally:
+            self._close_judge()
+
+    def _left(self) -> float:
+        """Seconds left of the notebook's budget (infinite without one)."""
+        if not self.budget:
+            return float("inf")
+        return self.budget - (time.monotonic() - self._started)
 
     def preprocess_cell(
         self, cell: NotebookNode, resources: dict[str, Any], index: int
     ) -> tuple[NotebookNode, dict[str, Any]]:
+        result = self._preprocess_one(cell, resources, index)
+        if index == len(self.nb.cells) - 1:
+            self._run_hidden_tests()
+        return result
+
+    def _preprocess_one(
+        self, cell: NotebookNode, resources: dict[str, Any], index: int
+    ) -> tuple[NotebookNode, dict[str, Any]]:
         if self.budget and cell.cell_type == "code":
-            left = self.budget - (time.monotonic() - self._started)
+            left = self._left()
             if left < 1:
-                cell.outputs = [
-                    NotebookNode(
-                        output_type="error",
-                        ename=NOTEBOOK_TIMEOUT_ENAME,
-                        evalue=f"not run: the notebook used up its {self.budget} s",
-                        traceback=[],
-                    )
-                ]
+                cell.outputs = [self._out_of_budget()]
                 return cell, resources
             limit = self._cell_timeout or self.budget
             self.timeout = int(max(1, min(limit, left)))
         if is_grade(cell) and not is_solution(cell):
-            # A test cell's source stays out of IPython's history (In, _ih), which later
-            # student code could print into its output.
-            self._check_assign_resources(resources)
-            return self.execute_cell(cell, index, store_history=False), self.resources
+            # A test cell never reaches the student's kernel: the judge runs it here, on data
+            # from the kernel (autograder.judge); its hidden part runs after the last cell.
+            outputs = self._tests().visible(cell, cell.source, timeout=self.timeout or 3600)
+            cell.outputs = [from_dict(out) for out in outputs]
+            cell.execution_count = None
+            return cell, resources
         return super().preprocess_cell(cell, resources, index)
+
+    def _out_of_budget(self) -> NotebookNode:
+        return NotebookNode(
+            output_type="error",
+            ename=NOTEBOOK_TIMEOUT_ENAME,
+            evalue=f"not run: the notebook used up its {self.budget} s",
+            traceback=[],
+        )
+
+    def _run_hidden_tests(self) -> None:
+        """Run the kept hidden parts (see :class:`autograder.judge.TestRun`)."""
+        limit = self._cell_timeout or 3600
+        for cell, errors in self._tests().hidden(lambda: min(limit, self._left())):
+            if errors is None:
+                cell.outputs.append(self._out_of_budget())
+            else:
+                cell.outputs.extend(from_dict(out) for out in errors)
+
+    def _tests(self) -> Any:
+        if getattr(self, "_test_run", None) is None:
+            from autograder.judge import TestRun
+
+            self._test_run = TestRun(self._judge())
+        return self._test_run
+
+    def _judge(self) -> Any:
+        if getattr(self, "_judge_instance", None) is None:
+            from jupyter_core.utils import run_sync
+
+            from autograder.judge import Judge, connect
+
+            client = connect(self.km.get_connection_info(session=False))
+            self._judge_client = client
+            self._judge_instance = Judge(client, interrupt=run_sync(self.km.interrupt_kernel))
+        return self._judge_instance
+
+    def _close_judge(self) -> None:
+        client = getattr(self, "_judge_client", None)
+        if client is not None:
+            client.stop_channels()
+            client.context.term()
+        self._judge_client = None
+        self._judge_instance = None
+        self._test_run = None
 
     def output(
         self, outs: list[NotebookNode], msg: dict[str, Any], display_id: Any, cell_index: int

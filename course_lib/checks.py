@@ -39,6 +39,7 @@ __all__ = [
     "check_shape",
     "check_type",
     "disabled",
+    "probe",
 ]
 
 _MAX_VALUE_LINES = 6
@@ -61,7 +62,9 @@ class DisabledError(RuntimeError):
 
 def _is_tensor(x: object) -> bool:
     """Whether ``x`` is a torch tensor, without importing torch."""
-    return type(x).__module__.startswith("torch") and hasattr(x, "detach")
+    return any(
+        cls.__name__ == "Tensor" and cls.__module__.startswith("torch") for cls in type(x).__mro__
+    ) and hasattr(x, "detach")
 
 
 def _tensor_to_numpy(x: Any) -> np.ndarray:
@@ -572,8 +575,11 @@ def disabled(
     """
     saved: list[tuple[object, str, bool, object]] = []
     guard = _CallGuard(reason)
+    announced = 0
     try:
         for obj, attr in targets:
+            _ACTIVE_BANS.append((_owner_path(obj), attr, reason))
+            announced += 1
             original = getattr(obj, attr)  # raises AttributeError on a typo
             own = attr in getattr(obj, "__dict__", {})
             qualified = _qualified_name(obj, attr)
@@ -583,11 +589,52 @@ def disabled(
         with guard:
             yield
     finally:
+        del _ACTIVE_BANS[len(_ACTIVE_BANS) - announced :]
         for obj, attr, own, original in reversed(saved):
             if own:
                 setattr(obj, attr, original)
             else:  # the attribute was inherited: remove the shadowing stand-in
                 delattr(obj, attr)
+
+
+def probe(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """Return ``fn(*args, **kwargs)``, run where the student's code runs.
+
+    In a notebook this is the call itself. The grader runs test cells in a process of its own
+    and reaches the student's functions remotely; a test that must act on the student's code
+    from the inside (a backward pass through it, a training step) puts that in a small
+    function ``fn`` of the test and calls it through ``probe``, passing the student's function
+    as an argument: the grader then runs ``fn`` next to the student's code and brings its
+    result back as data. ``fn`` carries inputs and the driving steps only, never an expected
+    value or a check.
+    """
+    for value in (*args, *kwargs.values()):
+        run_remotely = getattr(type(value), "_judge_probe", None)
+        if run_remotely is not None:
+            return run_remotely(value, fn, args, kwargs)
+    return fn(*args, **kwargs)
+
+
+#: The bans of the ``disabled`` blocks now open: ``(owner path, attribute, reason)``.
+_ACTIVE_BANS: list[tuple[str, str, str]] = []
+
+
+def _owner_path(obj: object) -> str:
+    """``module`` or ``module:Qual.Name`` of a module or class (``module:`` path of an object's
+    class otherwise), as :func:`importlib.import_module` plus attribute access can find it."""
+    if isinstance(obj, types.ModuleType):
+        return obj.__name__
+    owner = obj if isinstance(obj, type) else type(obj)
+    return f"{owner.__module__}:{owner.__qualname__}"
+
+
+def active_bans() -> list[tuple[str, str, str]]:
+    """The bans of the :func:`disabled` blocks open right now, innermost last.
+
+    The grader's judge runs the tests outside the student's kernel and sends these with each
+    call into the student's code, so the same functions are disabled there.
+    """
+    return list(_ACTIVE_BANS)
 
 
 class _CallGuard:

@@ -8,8 +8,9 @@ ipywidgets 7.7 (Google Colab) and 8 (JupyterLab 4).
 ipywidgets, IPython and matplotlib's pyplot are imported only when a widget or a figure is
 made, so ``import course_lib.widgets`` is cheap and works where ipywidgets is missing.
 
-This module is a display helper. The attention weights it computes are for the explorer only;
-the exercises of notebook 04 ask you to write attention yourself.
+This module is a display helper. The attention weights it shows come from torch's built-in
+``torch.nn.functional.scaled_dot_product_attention``; the exercises of notebooks 03 and 04 ask
+you to write the softmax and attention yourself.
 """
 
 from __future__ import annotations
@@ -60,6 +61,9 @@ def explorer_weights(
     ``scale`` is set and by ``temperature`` always; each row is then turned into weights by a
     softmax over the keys. With ``causal`` set, query ``i`` sees keys ``0..i`` only.
 
+    All of it is torch's ``scaled_dot_product_attention`` with the identity matrix as the
+    values: each output row, a weighted sum of the rows of the identity, is the weight row.
+
     Args:
         queries: (L, d) one query vector per row (numpy array, torch tensor or nested list).
         keys: (S, d) one key vector per row, with the same ``d``.
@@ -87,16 +91,22 @@ def explorer_weights(
         raise ValueError(f"d_k must be between 1 and {q.shape[1]}, got {d_k}")
     if not temperature > 0:
         raise ValueError(f"temperature must be positive, got {temperature}")
-    scores = q[:, :d] @ k[:, :d].T  # (L, S)
-    if scale:
-        scores = scores / math.sqrt(d)
-    scores = scores / temperature
+    import torch
+    import torch.nn.functional as F
+
+    n_keys = k.shape[0]
+    allowed = None  # True where a query may look at a key
     if causal:
-        later = np.arange(k.shape[0])[None, :] > np.arange(q.shape[0])[:, None]  # (L, S)
-        scores = np.where(later, -np.inf, scores)
-    scores = scores - scores.max(axis=1, keepdims=True)
-    weights = np.exp(scores)
-    return weights / weights.sum(axis=1, keepdims=True)
+        allowed = torch.ones(q.shape[0], n_keys, dtype=torch.bool).tril()  # (L, S)
+    factor = (1.0 / math.sqrt(d) if scale else 1.0) / temperature
+    weights = F.scaled_dot_product_attention(
+        torch.from_numpy(q[:, :d]),  # (L, d_k)
+        torch.from_numpy(k[:, :d]),  # (S, d_k)
+        torch.eye(n_keys, dtype=torch.float64),  # (S, S): the values are the identity
+        attn_mask=allowed,
+        scale=factor,
+    )  # (L, S)
+    return weights.numpy()
 
 
 def row_entropy(weights: Any) -> np.ndarray:

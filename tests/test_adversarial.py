@@ -5,7 +5,13 @@ human should look), the batch must complete, and the honest students in the same
 keep exactly their grades. Grading the same cohort again from scratch gives identical CSVs.
 
 The course is the tiny two-exercise course of conftest.py (``double`` and ``halve``, 4 points),
-graded with a 10 s cell timeout and two workers.
+graded with a 10 s cell timeout and two workers. A second, smaller batch of the real notebook
+03_attention checks what the tiny course cannot: "from scratch" bans through the judge, and the
+module names (``checks``, ``torch``) that the real test cells take from the student's kernel.
+
+An attack that works today stays in the suite as a strict ``xfail`` whose reason names the
+grader's code at fault (the per-case checks exclude nothing: such attacks are graded by the
+separate tests that carry the ``xfail``).
 """
 
 from __future__ import annotations
@@ -251,6 +257,7 @@ def build_cohort(course: Course, folder: Path, workspace_hint: Path) -> list[Cas
         "review: subprocess",
     )
     _verdict_and_leak_cases(course, answered, add)
+    _judge_cases(answered, add)
     return cases
 
 
@@ -396,6 +403,269 @@ def _verdict_and_leak_cases(course: Course, answered, add) -> None:
     add("huge_notebook", huge, 0, "rejected: the notebook is 21 MB")
 
 
+# -- attacks on the judge ------------------------------------------------------------------------
+#
+# Test cells no longer run in the student's kernel: the judge (autograder/judge.py) runs them in
+# the grader and reaches the student's code through a helper it installs in the kernel
+# (autograder/agent.py), which answers with plain data. A student holds the kernel, so every case
+# below may lie, forge the helper's answers, patch the kernel or stall; a wrong answer must still
+# lose exactly its points. Most cases avoid what the static scan knows (so their status is "ok"
+# and only the judge stands between them and the points).
+
+# Wrong on negative inputs only: the visible parts pass and only the hidden test
+# (double(-3) == -6) can catch it; graded right it is worth 2 of 4.
+NEG_WRONG = 2.0
+DOUBLE_NEG_WRONG = "def double(x):\n    return 2 * x if x >= 0 else 3 * x\n"
+HALVE = "def halve(x):\n    return x / 2\n"
+# A file a forged answer would create in the grader if the judge ever unpickled or ran it.
+PWNED = f"pwned-{uuid.uuid4().hex[:8]}"
+# Hidden-failure exception types, indexed by abs(x): the one raised names the hidden input.
+ENAME_CHANNEL = (
+    "ArithmeticError", "AssertionError", "AttributeError", "BufferError", "EOFError",
+    "ImportError", "IndexError", "KeyError", "LookupError", "MemoryError",
+)  # fmt: skip
+# A hash-flooding answer: ints congruent modulo 2**61 - 1 share one hash, so the judge's set
+# rebuild is quadratic; sized to stall it for minutes on a 2-core machine.
+COLLIDING_ITEMS = 150_000
+
+
+def _forging_halve(reply: str, setup: str = "") -> str:
+    """A halve cell that also wraps the judge's helper (installed by the first test cell, which
+    runs before this cell): every call with a negative int argument (the hidden test's) gets
+    ``reply`` (a Python expression of the answer's JSON text) instead of the real answer."""
+    return (
+        "import json as _json\n" + setup + "\n_real_judge = __judge__\n\n\n"
+        "def __judge__(text):\n"
+        "    request = _json.loads(text)\n"
+        "    args = request.get('args') or [[None]]\n"
+        "    if request.get('op') == 'call' and args[0][0] == 'i' and int(args[0][1]) < 0:\n"
+        f"        return {reply}\n"
+        "    return _real_judge(text)\n\n\n" + HALVE
+    )
+
+
+# A forger that answers 1.0 to every call of `double` (found by its handle, the object's id),
+# the real helper answering everything else; the cases below install it in different ways.
+FORGER = (
+    "import json as _json\n\n\n"
+    "def _forger(real):\n"
+    "    def forged(text):\n"
+    "        request = _json.loads(text)\n"
+    "        if request.get('op') == 'call' and request.get('h') == id(globals().get('double')):\n"
+    "            return _json.dumps(['ok', ['f', '1.0'], {}])\n"
+    "        return real(text)\n\n"
+    "    forged.forged = True\n"
+    "    return forged\n"
+)
+# The running IPython, reached without a name the scan knows.
+IPYTHON = "import IPython\n\n_ip = vars(IPython)['get_ipython']()\n"
+
+
+def _lying_cases(answered, add) -> None:
+    """Class 1: returned values that lie about their class, equality or conversions, or are too
+    big or deep to send. All around a wrong double (3x): worth HALVE_ONLY."""
+    lies = {
+        "lie_int_subclass_eq": "Liar = type('Liar', (int,), {'__eq__': lambda s, o: True, "
+        "'__hash__': lambda s: 0})\n\n\ndef double(x):\n    return Liar(3 * x)\n",
+        "lie_class_property": "import numpy as np\n\nFake = type('Fake', (), "
+        "{'__class__': property(lambda s: int), '__eq__': lambda s, o: True, "
+        "'__hash__': lambda s: 0, '__index__': lambda s: 4, '__int__': lambda s: 4, "
+        "'__float__': lambda s: 4.0, '__bool__': lambda s: True, "
+        "'__array__': lambda s, *a, **k: np.array(4)})\n\n\n"
+        "def double(x):\n    return Fake()\n",
+        "lie_numpy_subclass": "import numpy as np\n\nA = type('A', (np.ndarray,), "
+        "{'__eq__': lambda s, o: np.True_, '__array_priority__': 1e9})\n\n\n"
+        "def double(x):\n    return np.asarray(3 * x).view(A)\n",
+        "lie_tensor_subclass": "import torch\n\nT = type('T', (torch.Tensor,), "
+        "{'__torch_function__': classmethod(lambda cls, f, t, a=(), k=None: True)})\n\n\n"
+        "def double(x):\n    return torch.tensor(3 * x).as_subclass(T)\n",
+        "lie_list_and_dict_subclass": "L = type('L', (list,), {'__eq__': lambda s, o: True})\n"
+        "D = type('D', (dict,), {'__eq__': lambda s, o: True})\n\n\n"
+        "def double(x):\n    return L([3 * x]) if x > 0 else D(value=3 * x)\n",
+        "lie_trusted_class_names": "class Six:\n    pass\n\n\nSix.__module__ = 'numpy'\n"
+        "Six.__qualname__ = 'int64'\nSix.__name__ = 'int64'\n\n\n"
+        "def double(x):\n    return Six()\n",
+        "lie_function_named_like_torch": WRONG_DOUBLE + "\n\ndouble.__module__ = 'torch'\n"
+        "double.__qualname__ = 'mul'\ndouble.__name__ = 'mul'\n",
+        "lie_deeply_nested_return": "def double(x):\n    out = 3 * x\n    for _ in range(60):\n"
+        "        out = [out]\n    return out\n",
+        "lie_ten_million_items": "def double(x):\n    return [3 * x] * 10**7\n",
+    }
+    for name, source in lies.items():
+        add(name, _with(answered, "double", source), HALVE_ONLY, "ok")
+    # A real answer over the 64 MiB the judge reads: 80 MB of float64 for the hidden input.
+    huge = (
+        "import numpy as np\n\n\ndef double(x):\n    return 2 * x if x >= 0 else np.zeros(10**7)\n"
+    )
+    add("reply_over_64_mib", _with(answered, "double", huge), NEG_WRONG, "ok")
+
+
+def _forged_reply_cases(answered, add) -> None:
+    """Class 2: the helper in the kernel replaced, its answers forged. The double cell is wrong
+    on negatives and the halve cell forges the hidden test's answer: worth NEG_WRONG."""
+    npy = "import base64 as _b64\nimport io as _io\n\nimport numpy as _np\n\n\n"
+    npy += "def _npy(a, pickle=False):\n    buf = _io.BytesIO()\n"
+    npy += "    _np.save(buf, a, allow_pickle=pickle)\n"
+    npy += "    return _b64.b64encode(buf.getvalue()).decode()\n"
+    evil = (
+        npy + "\n\nclass _Evil:\n    def __reduce__(self):\n"
+        f"        return (open, ('/' + 'tmp' + '/' + {PWNED!r}, 'w'))\n"
+    )
+    forged = {
+        "forged_float": ("_json.dumps(['ok', ['f', '1.0']])", ""),
+        "forged_handle_with_trusted_class": (
+            "_json.dumps(['ok', ['h', 12345, 'int', False, ['numpy:int64', 'builtins:int']], {}])",
+            "",
+        ),
+        "forged_changed_states_handles": (
+            "_json.dumps(['ok', ['i', '-9'], {'changed': [[0, ['i', '-6']], [-1, ['n']]], "
+            "'handles': [1, 2, 3], 'states': [['state', [['weight', ['n'], ['n']]], "
+            "[['__class__', ['m', 'builtins', 0]], ['__dict__', ['d', []]]]]]}])",
+            "",
+        ),
+        "forged_dtype_names": (
+            "_json.dumps(['ok', ['l', [['T', _npy(_np.array(-6.0)), 'Tensor', False, None], "
+            "['dt', '__class__']]], {}])",
+            npy,
+        ),
+        "forged_npy_with_pickle": (
+            "_json.dumps(['ok', ['a', _npy(_np.array([_Evil()], dtype=object), pickle=True)], {}])",
+            evil,
+        ),
+        "forged_base64_junk": ("_json.dumps(['ok', ['a', '!!not base64$$'], {}])", ""),
+        "forged_over_64_mib": ("'x' * (65 * 2**20)", ""),
+        "forged_deep_json": ("'[\"ok\", ' + '[\"l\", [' * 200000 + ']]' * 200000 + ']'", ""),
+        "forged_keyboard_interrupt": (
+            "_json.dumps(['error', 'KeyboardInterrupt', '', True, 'builtins'])",
+            "",
+        ),
+        "forged_system_exit": ("_json.dumps(['error', 'SystemExit', '0', True, 'builtins'])", ""),
+        "forged_repr_not_a_literal": (
+            "type('R', (), {'__repr__': lambda s: \"__import__('os').getcwd()\"})()",
+            "",
+        ),
+        "forged_trusted_module": ("_json.dumps(['ok', ['m', 'numpy.random', 0], {}])", ""),
+    }
+    for name, (reply, setup) in forged.items():
+        nb = _with(answered, "double", DOUBLE_NEG_WRONG)
+        add(name, _with(nb, "halve", _forging_halve(reply, setup)), NEG_WRONG, "ok")
+    # Hash flooding: a set of ints that all share one hash, which the judge rebuilds in
+    # quadratic time after the reply arrived, past every time limit (the kernel only writes it).
+    flood = (
+        f"_json.dumps(['ok', ['set', [['i', str(k * (2**61 - 1))] for k in range(1, "
+        f"{COLLIDING_ITEMS})]], {{}}])"
+    )
+    nb = _with(answered, "double", DOUBLE_NEG_WRONG)
+    add("forged_colliding_set", _with(nb, "halve", _forging_halve(flood)), NEG_WRONG, "ok")
+
+
+def _kernel_patch_cases(answered, add) -> None:
+    """Class 3: patching inside the kernel, the ways that used to beat in-kernel test cells,
+    spelled so the scan misses them. With the judge they are beside the point: each is around a
+    wrong double (3x) and must get HALVE_ONLY."""
+    patches = {
+        "patch_checkers_unscanned": "import numpy\nimport course_lib.checks as _c\n\n"
+        "vars(numpy.testing).update(assert_allclose=lambda *a, **k: None)\n"
+        "vars(_c).update({n: (lambda *a, **k: None) for n in dir(_c) if n.startswith('check')})",
+        "patch_builtins_unscanned": "import builtins as _b\n\n"
+        "vars(_b).update(AssertionError=Warning, NotImplementedError=Warning)",
+        # The helper is installed later; it imports json from sys.modules, reached by an alias.
+        "sys_modules_alias_json": "import json as _real_json\nimport sys\nimport types\n\n"
+        "_fake = types.ModuleType('json')\n_fake.__dict__.update(vars(_real_json))\n"
+        "_fake.dumps = lambda obj, **k: _real_json.dumps(\n"
+        "    ['ok', ['f', '1.0'], {}] if obj[0] == 'ok' and obj[1][0] == 'i' else obj, **k\n)\n"
+        "_mods = vars(sys)['modules']\n_mods['json'] = _fake",
+        "profile_and_trace_hooks": "import sys\n\nvars(sys)['setprofile'](lambda *a: None)\n"
+        "vars(sys)['settrace'](lambda *a: None)",
+        "thread_rewrites_helper": FORGER + "\nimport concurrent.futures\nimport time\n\n\n"
+        "def _loop():\n    g = globals()\n    while True:\n"
+        "        real = g.get('__judge__')\n"
+        "        if real is not None and not getattr(real, 'forged', False):\n"
+        "            g.__setitem__('__judge__', _forger(real))\n"
+        "        time.sleep(0.001)\n\n\n"
+        "concurrent.futures.ThreadPoolExecutor(1).submit(_loop)",
+        "input_transformer_rewraps_helper": FORGER + IPYTHON + "\n\n"
+        "def _rewrap(lines):\n"
+        "    if any('__judge_install__' in line for line in lines):\n"
+        "        return [*lines, '\\n', '__judge__ = _forger(__judge__)\\n']\n"
+        "    return lines\n\n\n"
+        "getattr(_ip, 'input_transformers_' + 'cleanup').append(_rewrap)",
+        "event_rewraps_helper": FORGER + IPYTHON + "\n\n"
+        "def _after(*args):\n    g = globals()\n    real = g.get('__judge__')\n"
+        "    if real is not None and not getattr(real, 'forged', False):\n"
+        "        g.__setitem__('__judge__', _forger(real))\n\n\n"
+        "getattr(_ip, 'eve' + 'nts').register('post_execute', _after)",
+        "custom_exc_unscanned": IPYTHON
+        + "\ngetattr(_ip, 'set_custom_' + 'exc')((BaseException,), lambda *a, **k: None)",
+    }
+    for name, attack in patches.items():
+        add(name, _with(answered, "double", _wrong(attack)), HALVE_ONLY, "ok")
+
+
+def _leak_cases(answered, add) -> None:
+    """Class 4: code that keeps what the hidden test passes it and tries to show it. The hidden
+    input is -3; every attempt formats it as LEAKED-3, which no feedback page may contain."""
+    keep = f"seen = []\n\n\ndef double(x):\n    seen.append({LEAK!r} + str(x))\n    return 2 * x\n"
+    later = nbformat.from_dict(_with(answered, "double", keep))
+    later.cells.append(nbformat.v4.new_code_cell("print(seen)\nprint(repr(seen))"))
+    add("leak_print_in_a_later_cell", later, FULL, "ok")
+    shown = "def halve(x):\n    raise ValueError(' '.join(seen) or 'nothing yet')\n"
+    add(
+        "leak_in_a_visible_error", _with(_with(answered, "double", keep), "halve", shown), 3.0, "ok"
+    )
+    back = (
+        "def halve(x):\n    if any('-' in s for s in seen):\n        return ' '.join(seen)\n"
+        "    return x / 2\n"
+    )
+    add("leak_in_a_return_value", _with(_with(answered, "double", keep), "halve", back), FULL, "ok")
+    message = (
+        "def double(x):\n    if x < 0:\n"
+        f"        raise AssertionError({LEAK!r} + str(x))\n    return 2 * x\n"
+    )
+    add("leak_in_a_hidden_error_message", _with(answered, "double", message), NEG_WRONG, "ok")
+    # Written everywhere the kernel can write, then the kernel killed: a rerun of the notebook
+    # (a retry after a crash) prints whatever it finds first.
+    files = (
+        "import os\nimport sys\n\n_places = ['.', os.path.join(os.sep, 'tmp'), "
+        "os.path.expanduser('~')] + [os.path.dirname(a) for a in sys.argv if a.endswith('.json')]\n"
+        "for _place in _places:\n    _path = os.path.join(_place, 'seen.txt')\n"
+        "    if os.path.exists(_path):\n        print(open(_path).read())\n\n\n"
+        "def double(x):\n    if x < 0:\n        for place in _places:\n"
+        "            try:\n"
+        f"                open(os.path.join(place, 'seen.txt'), 'w').write({LEAK!r} + str(x))\n"
+        "            except OSError:\n                pass\n        os._exit(1)\n"
+        "    return 2 * x\n"
+    )
+    add("leak_to_files_then_die", _with(answered, "double", files), NEG_WRONG, "ok")
+    channel = (
+        f"_TYPES = [{', '.join(ENAME_CHANNEL)}]\n\n\ndef double(x):\n"
+        "    if x < 0:\n        raise _TYPES[abs(x)]()\n    return 2 * x\n"
+    )
+    add("leak_through_the_error_type", _with(answered, "double", channel), NEG_WRONG, "ok")
+
+
+def _harm_cases(answered, add) -> None:
+    """Class 5: answers that hang the judge, kill the kernel in a test, or flood stdout."""
+    hang = "def double(x):\n    while x < 0:\n        pass\n    return 2 * x\n"
+    add("judge_call_never_returns", _with(answered, "double", hang), NEG_WRONG, "ok")
+    deaf = (
+        "import signal\n\n\ndef double(x):\n    if x < 0:\n"
+        "        signal.signal(signal.SIGINT, signal.SIG_IGN)\n        while True:\n"
+        "            pass\n    return 2 * x\n"
+    )
+    add("judge_call_ignores_interrupt", _with(answered, "double", deaf), NEG_WRONG, "ok")
+    flood = "def double(x):\n    print('z' * 30_000_000)\n    return 2 * x\n"
+    add("stdout_flood_in_judge_calls", _with(answered, "double", flood), FULL, "ok")
+
+
+def _judge_cases(answered, add) -> None:
+    _lying_cases(answered, add)
+    _forged_reply_cases(answered, add)
+    _kernel_patch_cases(answered, add)
+    _leak_cases(answered, add)
+    _harm_cases(answered, add)
+
+
 @dataclass
 class Cohort:
     course: Course
@@ -447,11 +717,6 @@ def cohort(tiny_course_template: Course, tmp_path_factory: pytest.TempPathFactor
     finally:
         os.environ.pop(SECRET_ENV, None)
     return Cohort(course, base / "submissions", out, cases, _grades(out), _sandbox_processes())
-
-
-def test_the_cohort_has_at_least_forty_five_adversarial_submissions(cohort: Cohort):
-    adversarial = [c for c in cohort.cases if not c.name.startswith("honest")]
-    assert len(adversarial) >= 45
 
 
 def test_no_wrong_answer_gets_full_marks_with_status_ok(cohort: Cohort):
@@ -626,3 +891,227 @@ def test_grading_the_same_cohort_again_gives_identical_csvs(cohort: Cohort, tmp_
     )
     assert (again / "grades.csv").read_bytes() == (cohort.out / "grades.csv").read_bytes()
     assert (again / "cells.csv").read_bytes() == (cohort.out / "cells.csv").read_bytes()
+
+
+# -- the judge: tests of the cases above -------------------------------------------------------
+
+
+def test_the_cohort_has_at_least_sixty_adversarial_submissions(cohort: Cohort):
+    adversarial = [c for c in cohort.cases if not c.name.startswith("honest")]
+    assert len(adversarial) >= 60
+
+
+def _page_text(page: str) -> str:
+    """A feedback page as a reader sees it: tags dropped (code is split into highlighted spans),
+    entities decoded."""
+    import html
+    import re
+
+    return html.unescape(re.sub(r"<[^>]+>", "", page))
+
+
+def test_no_hidden_input_or_line_in_the_text_of_any_feedback_page(feedback_pages, cohort: Cohort):
+    for student, page in feedback_pages.items():
+        text = _page_text(page)
+        assert HIDDEN_LINE not in text, student
+        assert f"{LEAK}-3" not in text and f"{LEAK}3" not in text, student
+        assert PWNED not in text, student
+    for student in ("leak_print_in_a_later_cell", "leak_to_files_then_die"):
+        assert f"{LEAK}-3" not in _printed(cohort, student), student
+
+
+def test_no_forged_reply_made_the_grader_unpickle_or_run_anything(cohort: Cohort):
+    for place in (Path("/tmp"), cohort.out, cohort.course.root, Path.cwd()):
+        assert not (place / PWNED).exists(), place
+    assert not list(cohort.out.rglob(PWNED))
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="feedback names the exception type of a failed hidden test (feedback.py, "
+    "feedback_notebook: 'A hidden test failed ({_ename(out)})'); student code picks that type "
+    "from the hidden input, so the page tells the input apart among ~70 standard types",
+)
+def test_the_error_type_of_a_failed_hidden_test_does_not_encode_the_hidden_input(feedback_pages):
+    page = _page_text(feedback_pages["leak_through_the_error_type"])
+    assert "A hidden test failed" in page
+    assert f"({ENAME_CHANNEL[3]})" not in page  # raised for abs(x) == 3 only
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="judge.py Judge.request/decode: a reply is decoded after it arrived with no time "
+    "limit; a set (or dict) of ints sharing one hash is rebuilt in quadratic time, so one "
+    "forged reply of a few MB holds the grader for minutes past the cell and notebook limits",
+)
+def test_a_forged_reply_cannot_hold_the_grader_past_the_notebook_budget(cohort: Cohort):
+    result = cohort.out / "workspace" / "results" / "forged_colliding_set" / f"{TINY}.json"
+    assert json.loads(result.read_text())["seconds"] < NOTEBOOK_TIMEOUT + CELL_TIMEOUT
+
+
+def test_output_printed_during_judge_calls_is_not_kept(cohort: Cohort):
+    kept = cohort.out / "workspace" / "autograded" / "stdout_flood_in_judge_calls" / TINY
+    assert (kept / f"{TINY}.ipynb").stat().st_size < 2_000_000
+
+
+# -- the judge against the real course: bans and names that test cells take from the kernel ----
+#
+# The test cells of the real notebooks call checkers through names (`checks`, `torch`, `F`,
+# `nn`, `math`) that the setup cell imported in the student's kernel. A module of a trusted
+# package is replaced by the judge's own import; anything else the student binds to such a name
+# is the student's object. "From scratch" tests ban built-ins around the student's call.
+
+REAL = "03_attention"
+REAL_FULL = 23.0
+WRONG_SOFTMAX = (
+    "def softmax(x, dim=-1):\n"
+    "    e = torch.exp(x - x.amax(dim=dim, keepdim=True))\n"
+    "    return e / e.sum()  # wrong: the sum of the whole tensor, not of each slice\n"
+)
+BANNED_SOFTMAX = "def softmax(x, dim=-1):\n    return torch.softmax(x, dim=dim)\n"
+# Rebinding `checks` without an assignment the scan sees: a class of that name.
+NO_OP_CHECKS = (
+    "import contextlib\n\n\nclass _AnyCheck(type):\n"
+    "    def __getattr__(cls, name):\n"
+    "        return lambda *args, **kwargs: contextlib.nullcontext()\n\n\n"
+    'class checks(metaclass=_AnyCheck):\n    """Every check passes."""\n'
+)
+FAKE_MODULE = (
+    "import contextlib\nimport types\n\n_fake = types.ModuleType({name!r})\n"
+    "_fake.__dict__.update({{k: v for k, v in vars({real}).items() if k != '__name__'}})\n"
+    "_fake.__dict__.update({{n: (lambda *a, **k: contextlib.nullcontext()) for n in {names!r}}})\n"
+    "for {bound} in [_fake]:\n    pass\n"
+)
+CHECK_NAMES = ["check_close", "check_shape", "check_type", "check_equal", "check_finite",
+               "check_choice", "allclose", "equal"]  # fmt: skip
+# student -> (the honest submission whose score it must get, how: "==" or "<=")
+REAL_CASES = {
+    "r_class_named_checks": ("r_wrong", "=="),
+    "r_module_named_course_lib_checks": ("r_wrong", "=="),
+    "r_module_named_torch": ("r_wrong", "=="),
+    "r_function_posing_as_checks": ("r_wrong", "<="),
+    "r_ban_early_reference": ("r_banned", "=="),
+    "r_ban_through_aten_ops": ("r_banned", "=="),
+    "r_ban_profile_hook_removed": ("r_banned", "=="),
+}
+REAL_HOLES = {
+    "r_class_named_checks": "judge.py _Namespace.__missing__ fetches `checks` from the kernel; "
+    "a class (not a module) comes back as a Remote, so every checks.check_* call of the test "
+    "runs the student's no-op (with the expected values as arguments); the scan does not flag "
+    "`class checks:` (scan.py _target only looks at assignments). Wrong softmax: all but the "
+    "from-scratch test pass, status ok",
+    "r_ban_through_aten_ops": "bans run in the student's kernel (agent.py run -> "
+    "checks.disabled): torch.ops.aten._softmax.default is neither a replaced attribute nor an "
+    "id the profile hook knows (checks.py _CallGuard), so the built-in runs: full marks, ok",
+    "r_ban_profile_hook_removed": "bans run in the student's kernel: the answer turns the "
+    "profile hook off (vars(sys)['setprofile'](None), which the scan does not flag) and calls "
+    "a reference to torch.softmax taken earlier: full marks, status ok",
+}
+
+
+def build_real_cohort(course: Course) -> dict[str, object]:
+    from conftest import completed_student_notebook
+
+    solved = completed_student_notebook(course, REAL)
+    wrong = _with(solved, "softmax", WRONG_SOFTMAX)
+
+    def first(extra: str):  # extra student code at the top of the first answer cell (the
+        # test cells that follow it see it)
+        return _with(solved, "softmax", extra + "\n\n" + WRONG_SOFTMAX)
+
+    checks_module = "from course_lib import checks as _real_checks\n" + FAKE_MODULE.format(
+        name="course_lib.checks",
+        real="_real_checks",
+        names=CHECK_NAMES,
+        bound="checks",
+    )
+    torch_module = FAKE_MODULE.format(name="torch", real="torch", names=CHECK_NAMES, bound="torch")
+    posing = (
+        "def checks(*args, **kwargs):\n    return None\n\n\n"
+        "checks.__module__ = 'course_lib.checks'\nchecks.__qualname__ = 'check_close'\n"
+    )
+    early = "_sm = torch.softmax\n\n\ndef softmax(x, dim=-1):\n    return _sm(x, dim=dim)\n"
+    aten = "def softmax(x, dim=-1):\n    return torch.ops.aten._softmax.default(x, dim, False)\n"
+    profile = (
+        "import sys\n\n_off = vars(sys)['setprofile']\n_sm = torch.softmax\n\n\n"
+        "def softmax(x, dim=-1):\n    _off(None)\n    return _sm(x, dim=dim)\n"
+    )
+    return {
+        "r_full": solved,
+        "r_wrong": wrong,
+        "r_banned": _with(solved, "softmax", BANNED_SOFTMAX),
+        "r_class_named_checks": first(NO_OP_CHECKS),
+        "r_module_named_course_lib_checks": first(checks_module),
+        "r_module_named_torch": first(torch_module),
+        "r_function_posing_as_checks": first(posing),
+        "r_ban_early_reference": _with(solved, "softmax", early),
+        "r_ban_through_aten_ops": _with(solved, "softmax", aten),
+        "r_ban_profile_hook_removed": _with(solved, "softmax", profile),
+    }
+
+
+@dataclass
+class RealCohort:
+    out: Path
+    grades: dict[str, dict[str, str]]
+
+
+@pytest.fixture(scope="module")
+def real_cohort(course: Course, tmp_path_factory: pytest.TempPathFactory) -> RealCohort:
+    base = tmp_path_factory.mktemp("adversarial_real")
+    for name, nb in build_real_cohort(course).items():
+        submit(base / "submissions", name, REAL, nb)
+    out = base / "out"
+    grade(course, base / "submissions", out, assignments=[REAL], workers=2, cell_timeout=60)
+    return RealCohort(out, _grades(out))
+
+
+def test_the_real_baselines_are_what_they_claim(real_cohort: RealCohort):
+    grades = real_cohort.grades
+    assert (float(grades["r_full"]["score"]), grades["r_full"]["status"]) == (REAL_FULL, "ok")
+    assert float(grades["r_wrong"]["score"]) < REAL_FULL - 2, grades["r_wrong"]
+    # torch.softmax used plainly loses exactly the from-scratch test (1 point)
+    assert float(grades["r_banned"]["score"]) == REAL_FULL - 1, grades["r_banned"]
+
+
+@pytest.mark.parametrize(
+    "student",
+    [
+        pytest.param(name, marks=pytest.mark.xfail(strict=True, reason=REAL_HOLES[name]))
+        if name in REAL_HOLES
+        else name
+        for name in REAL_CASES
+    ],
+)
+def test_a_real_attack_gains_nothing_over_its_honest_twin(real_cohort: RealCohort, student: str):
+    twin, how = REAL_CASES[student]
+    got = float(real_cohort.grades[student]["score"])
+    honest = float(real_cohort.grades[twin]["score"])
+    assert got == honest if how == "==" else got <= honest, (real_cohort.grades[student], honest)
+
+
+def test_no_hidden_line_of_the_real_notebook_reaches_its_feedback(
+    real_cohort: RealCohort, course: Course
+):
+    from autograder.feedback import write_feedback
+    from autograder.judge import hidden_lines
+
+    source = nbformat.read(str(course.source_notebook(REAL)), as_version=4)
+    release = nbformat.read(str(course.release_notebook(REAL)), as_version=4)
+    # what students have anyway, or write themselves (a hidden test may repeat a solution line)
+    given = "\n".join(c.source for c in release.cells) + "\n".join(
+        c.source for c in source.cells if not c.metadata.get("nbgrader", {}).get("grade")
+    )
+    hidden = set()
+    for cell in source.cells:
+        if cell.metadata.get("nbgrader", {}).get("grade") and cell.cell_type == "code":
+            lines = cell.source.splitlines()
+            hidden |= {lines[i - 1].strip() for i in hidden_lines(cell.source)}
+    hidden = {line for line in hidden if len(line) > 25 and "###" not in line and line not in given}
+    assert len(hidden) > 20
+    pages = write_feedback(real_cohort.out)
+    assert len(pages) == len(real_cohort.grades)
+    for page in pages:
+        text = _page_text(page.read_text())
+        leaked = [line for line in hidden if line in text]
+        assert not leaked, (page.parent.name, leaked[:3])

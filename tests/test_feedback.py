@@ -6,6 +6,7 @@ The graded batch (the session's ``batch`` fixture, see test_grade.make_batch) gi
 
 from __future__ import annotations
 
+import html
 import json
 
 import nbformat
@@ -133,3 +134,71 @@ def test_the_summary_lists_cells_in_notebook_order_and_marks_lost_points(
     assert "double of small ints." in page and "double of negatives." in page
     hidden_only = feedback["abs_only"]  # passes the visible check of test_double_hidden
     assert "A hidden test failed (AssertionError). It checks: double of negatives." in hidden_only
+
+
+def _planted(course, assignment: str, count: int):
+    """``count`` catalogued mutants of different exercises whose failures stay within their
+    own exercise, spliced together into the instructor's notebook."""
+    from autograder.diagnosis import exercise_of_tests, load_signatures
+    from autograder.mutants import load_catalogue, splice
+
+    source = nbformat.read(str(course.source_notebook(assignment)), as_version=4)
+    owner = exercise_of_tests(source)
+    signatures = load_signatures(course, assignment)
+    assert signatures, f"no signatures for {assignment}: run python -m autograder mutants"
+    by_name = {m.name: m for m in load_catalogue(course, assignment, check=False).mutants}
+    chosen, exercises = [], set()
+    for entry in signatures["mutants"]:
+        mine = {c for c in entry["failed"] if owner.get(c) == entry["exercise"]}
+        same = [e for e in signatures["mutants"] if set(e["failed"]) == set(entry["failed"])]
+        if (
+            entry["exercise"] not in exercises
+            and entry["exercise"] != "understanding"
+            and mine == set(entry["failed"])
+            and len(same) == 1
+        ):
+            chosen.append(by_name[entry["name"]])
+            exercises.add(entry["exercise"])
+        if len(chosen) == count:
+            break
+    assert len(chosen) == count, "the catalogue has too few distinct mutants"
+    for cell in source.cells:
+        nbg = cell.metadata.get("nbgrader", {})
+        for mutant in chosen:
+            if nbg.get("grade_id") == mutant.function and nbg.get("solution"):
+                cell.source = splice(cell.source, mutant.source)
+    return source, chosen
+
+
+@pytest.mark.slow
+def test_three_planted_mistakes_are_each_named_without_a_hidden_line(course, tmp_path):
+    """Issue 14's check: a notebook with three catalogued mistakes gets a page that names each
+    one's misconception, and no line of a hidden test."""
+    from conftest import submit
+
+    from autograder.feedback import write_feedback
+    from autograder.grade import grade
+    from autograder.judge import hidden_lines
+
+    assignment = "02_similarity"
+    notebook, chosen = _planted(course, assignment, 3)
+    submit(tmp_path / "subs", "learner", assignment, notebook)
+    out = tmp_path / "out"
+    [result] = grade(course, tmp_path / "subs", out, assignments=[assignment])
+    assert result["status"] == "ok" and 0 < result["score"] < result["max_score"]
+    [page_path] = write_feedback(out)
+    page = html.unescape(page_path.read_text())
+    for mutant in chosen:
+        assert f"Likely mistake: {mutant.idea}" in page, mutant.name
+    source = nbformat.read(str(course.source_notebook(assignment)), as_version=4)
+    released = course.release_notebook(assignment).read_text()
+    for cell in source.cells:
+        lines = cell.source.splitlines()
+        for number in hidden_lines(cell.source):
+            line = lines[number - 1].strip()
+            if (
+                len(line) > 12
+                and "HIDDEN TESTS" not in line
+                and json.dumps(line)[1:-1] not in released
+            ):
+                assert line not in page, line

@@ -721,3 +721,33 @@ def test_a_solution_that_fails_in_the_grading_environment_stops_the_batch(
     assert "ModuleNotFoundError: No module named 'module_missing_in_the_sandbox'" in message
     assert not (tmp_path / "out" / "workspace" / "results" / "alice").exists()
     assert not (tmp_path / "out" / "grades.csv").exists()
+
+
+def test_cli_grade_reads_a_canvas_zip_with_a_roster_and_a_name_pattern(
+    batch: Batch, tmp_path: Path
+) -> None:
+    """The README's intake commands through the CLI: a Canvas download (late, resubmitted)
+    mapped by a roster that also names a student who handed in nothing, and --pattern."""
+    correct = batch.submissions / "correct" / TINY / f"{TINY}.ipynb"
+    canvas = tmp_path / "submissions.zip"
+    with zipfile.ZipFile(canvas, "w") as zf:
+        zf.write(correct, f"lovelaceada_LATE_1001_2002_{TINY}-1.ipynb")
+    roster = tmp_path / "roster.csv"
+    roster.write_text("student_id,canvas_id,name\nada,1001,Ada Lovelace\nbob,1002,Bob Ross\n")
+    out = tmp_path / "canvas"
+    proc = run_cli(
+        batch.course, str(canvas), "--out", str(out), "--assignment", TINY,
+        "--roster", str(roster), "--workers", "2",
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    grades = grades_by_student(out)
+    assert (grades["ada"]["score"], grades["ada"]["status"]) == ("4", "ok")
+    assert grades["bob"]["status"].startswith("missing")
+    flat = tmp_path / "export"
+    flat.mkdir()
+    shutil.copyfile(correct, flat / f"ada-{TINY}.ipynb")
+    out = tmp_path / "pattern"
+    pattern = r"(?P<student>[a-z0-9]+)-(?P<assignment>\d\d_[a-z_]+)"
+    proc = run_cli(batch.course, str(flat), "--out", str(out), "--pattern", pattern)
+    assert proc.returncode == 0, proc.stderr
+    assert grades_by_student(out)["ada"]["score"] == "4"

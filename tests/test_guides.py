@@ -94,6 +94,21 @@ GUIDE_COMMANDS = {
     r"^python benchmarks/notebook_times\.py( NN_name)?$": (
         "tests/test_guides.py::test_the_notebook_time_benchmark_prints_its_table"
     ),
+    r"^python -m autograder grade \S+ --out \S+ (--assignment \S+ )?--roster roster\.csv": (
+        "tests/test_grade.py::test_cli_grade_reads_a_canvas_zip_with_a_roster_and_a_name_pattern"
+    ),
+    r"^python -m autograder grade export/ --out \S+ --pattern ": (
+        "tests/test_grade.py::test_cli_grade_reads_a_canvas_zip_with_a_roster_and_a_name_pattern"
+    ),
+    r"^python -m autograder (report|export) ": (
+        "tests/test_roundtrip.py::test_the_guides_report_and_export_commands_run_on_the_cohort"
+    ),
+    r"^python -m autograder publish \S+( --force)?$": (
+        "tests/test_publish.py::test_cli_publish_refuses_a_non_empty_folder_then_publishes_with_force"
+    ),
+    r'^pip install "git\+<public-repository>@<branch>"$': (
+        "tests/test_publish.py::test_published_repository_installs_course_lib_and_nothing_else"
+    ),
     r"^(python benchmarks/grading_speed\.py|nbgrader autograde)$": (
         "tests/test_guides.py::test_the_grading_speed_benchmark_prints_its_table"
     ),

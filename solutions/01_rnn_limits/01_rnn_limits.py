@@ -13,7 +13,7 @@
 # ---
 
 # %% [markdown]
-# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/attention-course/attention-course/blob/main/notebooks/01_rnn_limits/01_rnn_limits.ipynb)
+# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/attention-course/attention-course-student/blob/main/notebooks/01_rnn_limits/01_rnn_limits.ipynb)
 
 # %% [markdown]
 # # 01 · The limits of recurrent networks
@@ -54,7 +54,7 @@ import os
 import subprocess
 import sys
 
-COURSE_REPOSITORY = "git+https://github.com/attention-course/attention-course@main"
+COURSE_REPOSITORY = "git+https://github.com/attention-course/attention-course-student@main"
 if importlib.util.find_spec("course_lib") is None:
     source = os.environ.get("COURSE_LIB_SOURCE", COURSE_REPOSITORY)
     print(f"Installing course_lib from {source} ...")
@@ -96,6 +96,11 @@ print(describe_device(DEVICE))
 # `(hidden, hidden)` and $\mathbf{b}_h$ `(hidden,)`. The same three parameters are used at every
 # step, which is what lets one small network read sequences of any length. The $\tanh$ keeps
 # every entry of the state in $(-1, 1)$.
+#
+# Before the first input the network has read nothing, so the usual starting state is all
+# zeros, $\mathbf{h}_0 = \mathbf{0}$. PyTorch's `nn.RNN` and `nn.LSTM` start from zeros too
+# (for the LSTM, both the hidden state and the cell state of section 3) whenever you call them
+# without a state, which is how every encoder in this course is called.
 #
 # A batch of $B$ sequences is read in parallel by stacking the rows: $\mathbf{x}_t$ becomes
 # `(B, input)` and $\mathbf{h}_{t-1}$ becomes `(B, hidden)`; the formula does not change.
@@ -275,6 +280,7 @@ print("after 24 inputs, h_last still has shape", h_last_long.shape)
 
 # %% nbgrader={"grade": true, "grade_id": "test_rnn_forward_shape", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 """rnn_forward returns hs (T, hidden), one state per input (h0 excluded), h_last (hidden,)."""
+# also for an empty sequence (T = 0), where h_last is h0
 _rng = np.random.default_rng(2)
 _params = (_rng.normal(size=(3, 4)), _rng.normal(size=(4, 4)), _rng.normal(size=4))
 _hs, _h_last = rnn_forward(_rng.normal(size=(6, 3)), np.zeros(4), *_params)
@@ -285,6 +291,13 @@ checks.check_shape(
     hint="one row per input step (T rows), without h0; stack the states along axis 0",
 )
 checks.check_shape(_h_last, (4,), "h_last from rnn_forward", hint="h_last is a single state")
+_hs, _h_last = rnn_forward(np.zeros((0, 3)), np.ones(4), *_params)
+checks.check_shape(
+    _hs, (0, 4), "hs for an empty sequence (T = 0)", hint="return np.zeros((0, hidden)) for T = 0"
+)
+checks.check_close(
+    _h_last, np.ones(4), "h_last for an empty sequence", hint="with nothing to read, h_last is h0"
+)
 ### BEGIN HIDDEN TESTS
 _hs, _h_last = rnn_forward(_rng.normal(size=(1, 3)), np.zeros(4), *_params)
 checks.check_shape(_hs, (1, 4), "hs for a sequence of length 1")
@@ -511,16 +524,26 @@ for _rnn in (
 torch.manual_seed(1)
 _xs = torch.randn(2, 5, 3)
 _xs_copy = _xs.clone()
-gradient_norms_through_time(nn.GRU(3, 4, batch_first=True), _xs)
+_rnn = nn.GRU(3, 4, batch_first=True)
+gradient_norms_through_time(_rnn, _xs)
 checks.check_close(_xs, _xs_copy, "xs after gradient_norms_through_time")
+
+
+def _left_on_xs(fn, rnn, xs):
+    """Call fn(rnn, xs) where it runs; return xs.requires_grad and whether xs.grad is None."""
+    fn(rnn, xs)
+    return xs.requires_grad, xs.grad is None
+
+
+_requires_grad, _grad_is_none = checks.probe(_left_on_xs, gradient_norms_through_time, _rnn, _xs)
 checks.check_equal(
-    _xs.requires_grad,
+    _requires_grad,
     False,
     "xs.requires_grad after gradient_norms_through_time",
     hint="work on a copy: x = xs.clone().requires_grad_(True), not xs.requires_grad_(True)",
 )
 ### BEGIN HIDDEN TESTS
-checks.check_equal(_xs.grad is None, True, "xs.grad is None after gradient_norms_through_time")
+checks.check_equal(_grad_is_none, True, "xs.grad is None after gradient_norms_through_time")
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -584,10 +607,28 @@ networks = {
 with torch.no_grad():
     networks["LSTM, forget bias + 1"].bias_ih_l0[H : 2 * H] += 1.0
 
+
+def reference_gradient_norms(rnn: nn.Module, xs: torch.Tensor) -> torch.Tensor:
+    """(T,) gradient norms as in exercise 1.3: this figure's stand-in while yours is unfinished."""
+    x = xs.detach().clone().requires_grad_(True)
+    (grad,) = torch.autograd.grad(rnn(x)[0][:, -1].sum(), x)  # (B, T, input)
+    return torch.linalg.vector_norm(grad, dim=(0, 2))  # (T,)
+
+
+norms_of = gradient_norms_through_time
+try:
+    gradient_norms_through_time(nn.RNN(1, 1, batch_first=True), torch.zeros(1, 2, 1))
+except NotImplementedError:
+    print(
+        "*** your `gradient_norms_through_time` is not finished: this figure uses a reference "
+        "written in this cell instead ***"
+    )
+    norms_of = reference_gradient_norms
+
 distance = np.arange(T)  # distance from the last step, T - 1 - t
 fig, ax = plt.subplots(figsize=(7, 4.5))
 for name, net in networks.items():
-    norms = gradient_norms_through_time(net, xs_noise).flip(0).numpy()  # index = distance
+    norms = norms_of(net, xs_noise).flip(0).numpy()  # index = distance
     ax.semilogy(distance, norms, label=name)
     rate = (norms[59] / norms[10]) ** (1 / 49)  # average factor per step between 10 and 59
     forget = f", mean forget gate {mean_forget_gate(net, xs_noise):.2f}" if "LSTM" in name else ""
@@ -618,6 +659,16 @@ plt.show()
 # So an LSTM does not abolish vanishing gradients. It offers a path on which the network *can*
 # keep them, by learning forget gates close to 1 for the units that must remember. That is why
 # the LSTM became the standard recurrent network, and it is the one we use from now on.
+#
+# You will often read that the LSTM gives a network a short-term memory that "can last
+# thousands of time steps", hence its name. Set that against what we just measured. Hochreiter
+# and Schmidhuber (1997) did bridge time lags of more than 1000 steps, on synthetic tasks
+# built for it (a few symbols to remember among noise), with the fixed weight of 1 on the cell
+# path that the forget gate later replaced. Nothing guarantees it for a network that has to
+# *learn* its forget gates: at our best initialisation, 0.83 per step, the gradient after 1000
+# steps would be $0.83^{1000} \approx 10^{-81}$ of what it was. "Can last" describes what the
+# architecture allows once trained, not what training finds; section 6 shows a trained LSTM
+# already losing about two thirds of the symbols it has to hold for 25 to 47 steps.
 
 # %% [markdown]
 # ## 4. An encoder-decoder with one context vector
@@ -666,7 +717,7 @@ def encode_context(
         embedding: token embedding table, (vocab, emb).
         encoder: one-layer ``nn.LSTM(emb, hidden, batch_first=True)``.
         src: (B, S) int64 token ids, ``PAD`` after each sequence's end.
-        src_lens: (B,) int64 true lengths (>= 1), on the CPU, in any order.
+        src_lens: (B,) int64 true lengths (>= 1), on the CPU, in any order; left unchanged.
 
     Returns:
         (h, c), each (1, B, hidden): the encoder's hidden and cell state after reading
@@ -682,7 +733,9 @@ def encode_context(
 # %% [markdown]
 # **Try it.** Two sources, `[5, 6, 7]` padded to length 5 and `[2, 3, 4, 5, 6]`: the first
 # row of the context must equal the state of the encoder after reading `[5, 6, 7]` alone, so
-# the difference printed should be 0 up to float32 rounding (`1e-7` or less).
+# the difference printed should be 0 up to float32 rounding: a correct answer prints 0 or a
+# number around `1e-7` (packing computes in a different order, so `1.5e-07` is fine); anything
+# above `1e-5` means the padding was read.
 
 # %%
 torch.manual_seed(0)
@@ -759,6 +812,19 @@ checks.check_close(
     atol=1e-5,
     hint="the state after the PADs was returned: use pack_padded_sequence(embedded, src_lens, "
     "batch_first=True, enforce_sorted=False) so that the LSTM stops at each sequence's length",
+)
+checks.check_close(
+    _c[:, :1],
+    _c_alone,
+    "c of the sequence [5, 6, 7] padded to length 5",
+    atol=1e-5,
+    hint="c must stop at the last real token too: take (h_n, c_n) of the packed LSTM; picking h "
+    "out of the per-step outputs leaves a c that has read the PADs",
+)
+_lens = torch.tensor([3, 5])
+encode_context(_emb, _enc, _src, _lens)
+checks.check_equal(
+    _lens.tolist(), [3, 5], "src_lens after encode_context", hint="do not modify src_lens in place"
 )
 ### BEGIN HIDDEN TESTS
 # Reference: every sequence encoded alone, unpadded; lengths unsorted, one of length 1.
@@ -1064,6 +1130,7 @@ for i in range(3):
         f"source {task.decode(example.src[i, :n]):24}  ->  target {task.decode(example.tgt[i, :n])}"
     )
 
+
 # %% [markdown]
 # **Training.** We build the model with 32-dimensional embeddings and 64 LSTM units, seed it,
 # and train it for 2000 steps of 64 sequences with `course_lib.training.train_seq2seq` (teacher
@@ -1072,21 +1139,63 @@ for i in range(3):
 # CPU core, longer when the machine is busy.
 
 # %% tags=["demo"]
+class ReferenceContextSeq2Seq(Seq2Seq):
+    """Seq2Seq whose encoder returns the LSTM's state after the last real token, computed by
+    PyTorch's packing: this cell's stand-in while your encode_context is unfinished."""
+
+    def encode(self, src: torch.Tensor, src_lens: torch.Tensor):
+        packed = pack_padded_sequence(
+            self.src_emb(src), src_lens, batch_first=True, enforce_sorted=False
+        )
+        return self.encoder(packed)[1]  # (h, c), each (1, B, hidden)
+
+
+model_class = Seq2Seq
+try:
+    Seq2Seq(task.vocab_size).encode(torch.ones(1, 2, dtype=torch.long), torch.tensor([2]))
+except NotImplementedError:
+    print(
+        "*** your `encode_context` is not finished: this model uses PyTorch's packing in a "
+        "stand-in written in this cell instead ***"
+    )
+    model_class = ReferenceContextSeq2Seq
 seed_everything(0)
-model = Seq2Seq(task.vocab_size)
+model = model_class(task.vocab_size)
 log = training.train_seq2seq(model, task, steps=2000, description="LSTM, no attention")
 print(
     f"trained in {log.seconds:.1f} s; loss over the last 50 steps: {np.mean(log.losses[-50:]):.3f}"
 )
+
 
 # %% [markdown]
 # **Evaluation.** For each source length from 4 to 24 we draw 500 new sources, decode them
 # greedily and count the fraction of target positions the model gets right.
 
 # %% tags=["demo"]
+@torch.no_grad()
+def reference_greedy_decode(model, src, src_lens, max_len):
+    """Greedy decoding as in exercise 1.5: the demos' stand-in while yours is unfinished."""
+    state, tokens, outputs = model.encode(src, src_lens), torch.full_like(src[:, 0], SOS), []
+    for _ in range(max_len):
+        logits, state = model.step(tokens, state)  # (B, vocab)
+        tokens = logits.argmax(dim=-1)  # (B,)
+        outputs.append(tokens)
+    return torch.stack(outputs, dim=1)  # (B, max_len)
+
+
+decode = greedy_decode
+try:
+    greedy_decode(model, torch.ones(1, 2, dtype=torch.long), torch.tensor([2]), 1)
+except NotImplementedError:
+    print(
+        "*** your `greedy_decode` is not finished: the demos below use a reference written in "
+        "this cell instead ***"
+    )
+    decode = reference_greedy_decode
+
 lengths = [4, 8, 12, 16, 20, 24]
 accuracy = training.accuracy_by_length(
-    lambda src, lens, n: greedy_decode(model, src, lens, n), task, lengths
+    lambda src, lens, n: decode(model, src, lens, n), task, lengths
 )
 print("token accuracy:", ", ".join(f"length {L}: {100 * a:.1f}%" for L, a in accuracy.items()))
 
@@ -1116,7 +1225,7 @@ plt.show()
 rng = np.random.default_rng(7)
 for L in (8, 16, 24):
     batch = task.batch(2, rng, length=L)
-    pred = greedy_decode(model, batch.src, batch.src_lens, L)
+    pred = decode(model, batch.src, batch.src_lens, L)
     for i in range(2):
         wrong = pred[i] != batch.tgt[i]
         print(f"length {L:2}  source    {task.decode(batch.src[i])}")
@@ -1132,10 +1241,64 @@ for L in (8, 16, 24):
 # before decoding began; the last target symbol is the **first** source symbol, read longest
 # ago, which has to survive inside the state through the rest of the source and through the
 # decoder's own earlier steps. Let us count per target position at length 24.
+#
+# ### Exercise 1.6: predict, then measure (2 points)
+#
+# Before you run the count below, predict what it will show, and write your predictions down
+# here. They are graded; the count is not. The model gets 46% of all the tokens right at
+# length 24 (the figure above).
+#
+# 1. What percentage of the 500 sources does the model get right at target position 0, the
+#    copy of the last source symbol? (a number of percent, like 50; within 10 points of the
+#    measured value is enough)
+# 2. Along the target, from position 0 to position 23, the accuracy:
+#    (a) falls, then stays well above chance, at about a third, through the second half;
+#    (b) stays about level at 46%: every position is decoded from the same context;
+#    (c) rises: the decoder gets better as it goes, having written more of the answer;
+#    (d) falls to chance, 10%, over the second half: the first symbols read are lost.
+#
+# Hint: which symbol was the encoder reading when it produced the context, and which one had to
+# survive 23 more encoder steps and 23 decoder steps?
+
+# %% nbgrader={"grade": false, "grade_id": "position_prediction", "locked": false, "schema_version": 3, "solution": true, "task": false}
+prediction_first_position_percent = None
+prediction_position_trend = None
+### BEGIN SOLUTION
+prediction_first_position_percent = 95  # the last symbol read is the freshest in the context
+prediction_position_trend = "a"
+### END SOLUTION
+
+# %% nbgrader={"grade": true, "grade_id": "test_position_prediction_first", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+"""Prediction 1: the accuracy at target position 0, in percent (within 10 points)."""
+checks.check_type(
+    prediction_first_position_percent,
+    (int, float),
+    "prediction_first_position_percent",
+    hint="a number of percent between 0 and 100, like 50 (not a fraction like 0.5)",
+)
+### BEGIN HIDDEN TESTS
+checks.check_close(
+    float(prediction_first_position_percent),
+    95.0,
+    "prediction_first_position_percent",
+    atol=10.0,
+    rtol=0.0,
+)
+### END HIDDEN TESTS
+
+# %% nbgrader={"grade": true, "grade_id": "test_position_prediction_trend", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+"""Prediction 2: how the accuracy changes along the target at length 24."""
+_choice = prediction_position_trend
+if isinstance(_choice, str):
+    _choice = _choice.strip().lower()  # "A" is read as "a"
+checks.check_choice(_choice, ["a", "b", "c", "d"], "prediction_position_trend")
+### BEGIN HIDDEN TESTS
+checks.check_equal(_choice, "a", "prediction_position_trend")
+### END HIDDEN TESTS
 
 # %% tags=["demo"]
 batch24 = task.batch(500, np.random.default_rng(10_024), length=24)
-pred24 = greedy_decode(model, batch24.src, batch24.src_lens, 24)
+pred24 = decode(model, batch24.src, batch24.src_lens, 24)
 per_position = (pred24 == batch24.tgt).float().mean(dim=0).numpy()  # (24,)
 
 fig, ax = plt.subplots(figsize=(8, 3.5))
@@ -1159,6 +1322,23 @@ print(
 # the target and stays between about 27% and 38% through the whole second half (33% on
 # average), still above chance: the symbols the encoder read first are the ones the context
 # has mostly lost.
+#
+# Now compare with your predictions of exercise 1.6, in the cell below: what did you predict,
+# what was measured, and, if they differ, which step of your reasoning went wrong? (Not graded
+# automatically; it stays in your notebook for your teacher to read.)
+
+# %% [markdown]
+# **Your comparison.** *(Double-click this cell and replace this line with a few
+# sentences: what you predicted, what was measured, and where and why they differ.)*
+
+# %% [markdown]
+# **Why one lost word matters.** A token accuracy of 33% sounds like a degraded copy, but in a
+# translation each wrong position can be a word that carries the meaning. French puts a
+# negation in two small words around the verb: "je ne veux pas partir" is "I do not want to
+# leave". A decoder that loses "ne ... pas" writes "I want to leave", fluent and the exact
+# opposite. In the bar chart each target position is such a word, and the positions that fail
+# most are the ones whose source word was read longest ago. The context does not fade evenly:
+# whatever the encoder read early, a negation included, is what it is most likely to drop.
 #
 # **The bottleneck.** Everything the decoder knows about the source sits in the context: 64
 # numbers of $\mathbf{h}$ and 64 of $\mathbf{c}$, exactly as many for 4 symbols as for 24. The
@@ -1190,21 +1370,26 @@ print(
 # 1. In the model of section 6 (64 LSTM units), how many numbers does the context $(h, c)$ that
 #    the encoder passes to the decoder hold for ONE source of 24 symbols? (a number)
 # 2. Why does the gradient that reaches an input $k$ steps before the last one tend to shrink
-#    exponentially in $k$ in a vanilla RNN? (a) the loss is averaged over $k$ steps; (b) it is a
-#    product of $k$ Jacobians $\operatorname{diag}(1 - \mathbf{h}_t^2) W_{hh}^\top$, and when
-#    these shrink vectors the product shrinks geometrically; (c) the hidden state itself goes to
-#    zero because $\tanh$ is bounded; (d) the learning rate is too small.
+#    exponentially in $k$ in a vanilla RNN? (a) the loss is averaged over the $k$ steps, so an
+#    early input only gets a $1/k$ share of the gradient; (b) it is a product of $k$ Jacobians
+#    $\operatorname{diag}(1 - \mathbf{h}_t^2) W_{hh}^\top$, and when these shrink vectors the
+#    product shrinks geometrically; (c) the hidden state itself decays towards zero over the $k$
+#    steps, because $\tanh$ is bounded and squashes it a little more at every step; (d) the
+#    learning rate is too small for the steps far from the loss.
 # 3. Suppose every Jacobian in that product multiplied the gradient's norm by exactly 0.6. The
 #    gradient reaching the input 20 steps before the last is the last step's gradient times
-#    what number? (a number)
+#    what number? (a number; three significant figures are enough)
 # 4. In $\mathbf{c}_t = \mathbf{f}_t \odot \mathbf{c}_{t-1} + \mathbf{i}_t \odot \mathbf{g}_t$,
-#    what does a forget gate close to 1 do? (a) erases the cell; (b) keeps the previous cell
-#    almost unchanged, so the gradient along the cell is multiplied by about 1 per step;
-#    (c) opens the output gate; (d) makes the new candidate $\mathbf{g}_t$ count twice.
+#    what does a forget gate close to 1 do? (a) keeps the previous cell almost unchanged, so the
+#    gradient along the cell is multiplied by about 1 per step; (b) erases the cell, so that each
+#    step starts again from the new candidate $\mathbf{g}_t$ and nothing older survives; (c) opens
+#    the output gate, so that the whole cell is copied into $\mathbf{h}_t$ at every step;
+#    (d) makes the new candidate $\mathbf{g}_t$ count twice, once through each of the two gates.
 # 5. At length 24, which target positions did the model without attention get wrong most
-#    often? (a) the first few, which copy the last source symbols; (b) the later ones, which
-#    copy the first source symbols, read longest before they are needed; (c) all positions
-#    equally; (d) only the very last one, because the decoder runs out of steps.
+#    often? (a) the first few, which copy the last source symbols, the ones read just before
+#    decoding starts; (b) all positions equally, since every one of them is decoded from the same
+#    fixed-size context; (c) only the very last one, because the decoder runs out of steps;
+#    (d) the later ones, which copy the first source symbols, read longest before they are needed.
 
 # %% nbgrader={"grade": false, "grade_id": "understanding", "locked": false, "schema_version": 3, "solution": true, "task": false}
 answer_1 = None
@@ -1216,8 +1401,8 @@ answer_5 = None
 answer_1 = 128
 answer_2 = "b"
 answer_3 = 0.6**20
-answer_4 = "b"
-answer_5 = "b"
+answer_4 = "a"
+answer_5 = "d"
 ### END SOLUTION
 
 # %% nbgrader={"grade": true, "grade_id": "test_understanding_q1", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
@@ -1245,14 +1430,14 @@ checks.check_close(float(answer_3), 0.6**20, "answer_3", atol=1e-8, rtol=1e-2)
 """Question 4: what the forget gate does."""
 checks.check_choice(answer_4, ["a", "b", "c", "d"], "answer_4")
 ### BEGIN HIDDEN TESTS
-checks.check_equal(answer_4, "b", "answer_4")
+checks.check_equal(answer_4, "a", "answer_4")
 ### END HIDDEN TESTS
 
 # %% nbgrader={"grade": true, "grade_id": "test_understanding_q5", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 """Question 5: which target positions are hardest without attention."""
 checks.check_choice(answer_5, ["a", "b", "c", "d"], "answer_5")
 ### BEGIN HIDDEN TESTS
-checks.check_equal(answer_5, "b", "answer_5")
+checks.check_equal(answer_5, "d", "answer_5")
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -1265,7 +1450,9 @@ checks.check_equal(answer_5, "b", "answer_5")
 #   initialisation it decays exponentially: we measured about 0.52 per step for a vanilla RNN.
 # - The LSTM's cell path is additive and scaled only by the forget gate. At default
 #   initialisation the gradient still decays (about 0.63 per step); a forget bias of +1 slows
-#   that to about 0.83 per step.
+#   that to about 0.83 per step. The LSTM's memory *can* last thousands of steps once its
+#   forget gates are trained close to 1; training does not always find that, and our trained
+#   model already loses most symbols it must hold for 25 to 47 steps.
 # - An encoder-decoder without attention passes one context, the encoder's final $(h, c)$, to
 #   the decoder. With padded batches, that state must be taken after each sequence's last real
 #   token (packing).
@@ -1273,6 +1460,7 @@ checks.check_equal(answer_5, "b", "answer_5")
 #   forcing instead.
 # - On sequence reversal, accuracy falls from 100% at length 4 to about 46% at length 24, and
 #   the errors concentrate on the symbols read first: the fixed-size context is a bottleneck.
+#   In a translation one lost word, a negation such as "ne ... pas", can reverse the meaning.
 # - Next: notebook 02 builds the similarity scores, and notebook 03 uses them for attention,
 #   which gives the decoder a direct path to every encoder output.
 #

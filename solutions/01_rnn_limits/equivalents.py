@@ -219,8 +219,8 @@ EQUIVALENTS = [
         answer_1 = 2**7
         answer_2 = "b"
         answer_3 = math.pow(0.6, 20)
-        answer_4 = "b"
-        answer_5 = "b"
+        answer_4 = "a"
+        answer_5 = "d"
         """,
         "numbers as expressions",
     ),
@@ -231,8 +231,8 @@ EQUIVALENTS = [
         answer_1 = np.int64(128)
         answer_2 = "b"
         answer_3 = np.prod(np.full(20, 0.6))
-        answer_4 = "b"
-        answer_5 = "b"
+        answer_4 = "a"
+        answer_5 = "d"
         """,
         "numpy scalars",
     ),
@@ -243,9 +243,46 @@ EQUIVALENTS = [
         answer_1 = 128.0
         answer_2 = "b"
         answer_3 = 3.66e-5
-        answer_4 = "b"
-        answer_5 = "b"
+        answer_4 = "a"
+        answer_5 = "d"
         """,
         "floats, rounded to three figures",
+    ),
+    # ---- position_prediction ----------------------------------------------------------------
+    Equivalent(
+        "pos_float_upper",
+        "position_prediction",
+        """
+        prediction_first_position_percent = 90.0
+        prediction_position_trend = "A"
+        """,
+        "a float, a round guess, an upper-case letter",
+    ),
+    Equivalent(
+        "pos_numpy",
+        "position_prediction",
+        """
+        prediction_first_position_percent = np.float64(100 * 0.97)
+        prediction_position_trend = ' a '
+        """,
+        "a numpy float64 from a fraction; spaces around the letter",
+    ),
+    Equivalent(
+        "pos_int_expression",
+        "position_prediction",
+        """
+        prediction_first_position_percent = 100 - 5
+        prediction_position_trend = 'a'
+        """,
+        "an int expression",
+    ),
+    Equivalent(
+        "pos_torch_item",
+        "position_prediction",
+        """
+        prediction_first_position_percent = torch.tensor(99.0).item()
+        prediction_position_trend = "a"
+        """,
+        "a torch scalar's .item(), near-perfect",
     ),
 ]

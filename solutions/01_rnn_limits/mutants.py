@@ -576,8 +576,8 @@ MUTANTS = [
         answer_1 = 64
         answer_2 = "b"
         answer_3 = 0.6**20
-        answer_4 = "b"
-        answer_5 = "b"
+        answer_4 = "a"
+        answer_5 = "d"
         """,
         ("test_understanding_q1",),
         "forgets the cell state c",
@@ -589,8 +589,8 @@ MUTANTS = [
         answer_1 = 24 * 128
         answer_2 = "b"
         answer_3 = 0.6**20
-        answer_4 = "b"
-        answer_5 = "b"
+        answer_4 = "a"
+        answer_5 = "d"
         """,
         ("test_understanding_q1",),
         "thinks the context grows with the source",
@@ -602,8 +602,8 @@ MUTANTS = [
         answer_1 = 128
         answer_2 = 'c'
         answer_3 = 0.6**20
-        answer_4 = "b"
-        answer_5 = "b"
+        answer_4 = "a"
+        answer_5 = "d"
         """,
         ("test_understanding_q2",),
         "confuses a bounded state with a vanishing gradient",
@@ -615,8 +615,8 @@ MUTANTS = [
         answer_1 = 128
         answer_2 = "b"
         answer_3 = 0.6 * 20
-        answer_4 = "b"
-        answer_5 = "b"
+        answer_4 = "a"
+        answer_5 = "d"
         """,
         ("test_understanding_q3",),
         "multiplies by 20 instead of raising to the 20th power",
@@ -628,8 +628,8 @@ MUTANTS = [
         answer_1 = 128
         answer_2 = "b"
         answer_3 = 0.6**19
-        answer_4 = "b"
-        answer_5 = "b"
+        answer_4 = "a"
+        answer_5 = "d"
         """,
         ("test_understanding_q3",),
         "counts 19 Jacobians",
@@ -641,8 +641,8 @@ MUTANTS = [
         answer_1 = 128
         answer_2 = "b"
         answer_3 = 0.6**20
-        answer_4 = 'a'
-        answer_5 = "b"
+        answer_4 = 'b'
+        answer_5 = "d"
         """,
         ("test_understanding_q4",),
         "thinks a forget gate of 1 forgets",
@@ -654,7 +654,7 @@ MUTANTS = [
         answer_1 = 128
         answer_2 = "b"
         answer_3 = 0.6**20
-        answer_4 = "b"
+        answer_4 = "a"
         answer_5 = 'a'
         """,
         ("test_understanding_q5",),
@@ -667,10 +667,81 @@ MUTANTS = [
         answer_1 = 128
         answer_2 = "b"
         answer_3 = 0.6**20
-        answer_4 = "b"
+        answer_4 = "a"
         answer_5 = 'the later ones'
         """,
         ("test_understanding_q5",),
         "answers in words instead of a letter",
+    ),
+    # ---- position_prediction --------------------------------------------------------------------
+    Mutant(
+        "pos_average",
+        "position_prediction",
+        """
+        prediction_first_position_percent = 46
+        prediction_position_trend = "a"
+        """,
+        ("test_position_prediction_first",),
+        "expects every position to get the overall 46%",
+    ),
+    Mutant(
+        "pos_chance",
+        "position_prediction",
+        """
+        prediction_first_position_percent = 10
+        prediction_position_trend = "a"
+        """,
+        ("test_position_prediction_first",),
+        "expects the first copy to be a guess",
+    ),
+    Mutant(
+        "pos_fraction",
+        "position_prediction",
+        """
+        prediction_first_position_percent = 0.95
+        prediction_position_trend = "a"
+        """,
+        ("test_position_prediction_first",),
+        "writes a fraction where a percentage is asked",
+    ),
+    Mutant(
+        "pos_first_read_is_best",
+        "position_prediction",
+        """
+        prediction_first_position_percent = 33
+        prediction_position_trend = "a"
+        """,
+        ("test_position_prediction_first",),
+        "thinks the first target copies the first source symbol",
+    ),
+    Mutant(
+        "pos_level",
+        "position_prediction",
+        """
+        prediction_first_position_percent = 95
+        prediction_position_trend = "b"
+        """,
+        ("test_position_prediction_trend",),
+        "thinks every position is equally hard, decoded from one context",
+    ),
+    Mutant(
+        "pos_rises",
+        "position_prediction",
+        """
+        prediction_first_position_percent = 95
+        prediction_position_trend = "c"
+        """,
+        ("test_position_prediction_trend",),
+        "expects the decoder to improve as it writes",
+    ),
+    Mutant(
+        "pos_falls_to_chance",
+        "position_prediction",
+        """
+        prediction_first_position_percent = 95
+        prediction_position_trend = "d"
+        """,
+        ("test_position_prediction_trend",),
+        "thinks the early symbols are lost completely",
     ),
 ]

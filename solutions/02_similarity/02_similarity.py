@@ -13,7 +13,7 @@
 # ---
 
 # %% [markdown]
-# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/attention-course/attention-course/blob/main/notebooks/02_similarity/02_similarity.ipynb)
+# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/attention-course/attention-course-student/blob/main/notebooks/02_similarity/02_similarity.ipynb)
 
 # %% [markdown]
 # # 02 · Similarity: dot products, norms and cosine
@@ -50,7 +50,7 @@ import os
 import subprocess
 import sys
 
-COURSE_REPOSITORY = "git+https://github.com/attention-course/attention-course@main"
+COURSE_REPOSITORY = "git+https://github.com/attention-course/attention-course-student@main"
 if importlib.util.find_spec("course_lib") is None:
     source = os.environ.get("COURSE_LIB_SOURCE", COURSE_REPOSITORY)
     print(f"Installing course_lib from {source} ...")
@@ -79,7 +79,11 @@ print(describe_device(DEVICE))
 # A basic encoder-decoder squeezes the whole input sentence into one context vector. Take the
 # two-word sentence "Let's go", which we want to translate into "Vamos". The encoder reads
 # "let's", then "go", and produces one output vector per word. The decoder begins with an
-# end-of-sentence token, `<EOS>`, and produces an output vector of its own.
+# end-of-sentence token, `<EOS>`, and produces an output vector of its own. (Some descriptions
+# of this model, like this example, start the decoder with `<EOS>`: one token then marks both
+# "the source is finished" and "start writing". Notebook 01 and the code of this course use a
+# separate start token, `SOS`, for "start of sequence". Which token starts the decoder is a
+# naming convention; the method is the same.)
 #
 # The idea behind attention is to let the decoder, at each step, look back at *every* encoder
 # output and decide how much each one should matter for the word it is about to produce. The
@@ -256,6 +260,13 @@ checks.check_close(
     24 / 25,
     "cosine_similarity([3, 4], [4, 3])",
     hint="the norms are Euclidean: sqrt(3**2 + 4**2) = 5, not 3 + 4 = 7",
+)
+checks.check_in_range(
+    cosine_similarity(np.array([3.0, 4.0]), np.array([-6.0, -8.0])),
+    -1.0,
+    1.0,
+    "cosine_similarity([3, 4], [-6, -8])",
+    hint="a cosine lies in [-1, 1]: divide by the product of both norms",
 )
 ### BEGIN HIDDEN TESTS
 import torch
@@ -509,6 +520,12 @@ for _w in vocab:
             "  likely mistake: a vector is always most similar to itself; exclude the word "
             "(e.g. set its own score to -inf) before ranking"
         )
+checks.check_equal(
+    sorted(most_similar("cat", E, vocab, k=len(vocab) - 1)),
+    sorted(_w for _w in vocab if _w != "cat"),
+    "most_similar('cat', k=V-1), sorted",
+    hint="with k = V - 1, every other word comes back exactly once",
+)
 ### BEGIN HIDDEN TESTS
 _rng = np.random.default_rng(24)
 _V = [f"w{i}" for i in range(12)]
@@ -529,6 +546,14 @@ checks.check_equal(
     ["kitten"],
     "most_similar('cat', k=1)",
     hint="rank by COSINE similarity (direction), not by the raw dot product, and sort descending",
+)
+_i = vocab.index("cat")
+_cos = E @ E[_i] / (np.linalg.norm(E, axis=1) * np.linalg.norm(E[_i]))  # (V,)
+checks.check_close(
+    np.array([_cos[vocab.index(_w)] for _w in most_similar("cat", E, vocab, k=3)]),
+    np.sort(np.delete(_cos, _i))[::-1][:3],
+    "cosine similarities of most_similar('cat', k=3) to 'cat'",
+    hint="the k highest cosine similarities, largest first (tied words in any order)",
 )
 ### BEGIN HIDDEN TESTS
 import torch
@@ -577,7 +602,6 @@ for _k in (1, 2, 5):
     checks.check_type(
         _got[0], str, f"most_similar('cat', k={_k})[0]", hint="return words, not their indices"
     )
-### BEGIN HIDDEN TESTS
 try:
     most_similar("zebra-unicorn", E, vocab, k=2)
 except KeyError:
@@ -587,12 +611,145 @@ else:
         "most_similar('zebra-unicorn', ...) did not raise KeyError\n"
         "  likely mistake: check that the word is in vocab first"
     )
+### BEGIN HIDDEN TESTS
 checks.check_equal(
     len(most_similar(vocab[0], E, vocab, k=len(vocab) - 1)),
     len(vocab) - 1,
     "len(most_similar(word, k=V-1))",
 )
 ### END HIDDEN TESTS
+
+# %% [markdown]
+# ### Exercise 2.5: predict, then measure (2 points)
+#
+# In this table "cat" and "kitten" have a cosine similarity of about 0.88. Is that a lot? It
+# depends on what two *unrelated* vectors give. Real word embeddings have a few hundred
+# dimensions (word2vec's have 300), so take vectors $\mathbf{a}, \mathbf{b} \in \mathbb{R}^d$
+# whose entries are independent draws from a standard normal distribution, compute their
+# cosine similarity for many such pairs, and watch what happens as $d$ grows.
+#
+# Before you run the measurement below, predict what it will show, and write your
+# predictions down here. They are graded; the measurement is not.
+#
+# 1. As the dimension $d$ grows from 2 to 1000, the cosine similarity of two such random
+#    vectors:
+#    (a) stays spread over the whole of $[-1, 1]$, as it is for $d = 2$, whatever $d$;
+#    (b) gathers around 0, its spread shrinking about like $1/\sqrt{d}$;
+#    (c) gathers around 0, its spread shrinking about like $1/d$;
+#    (d) gathers around 1: vectors with many components have more in common.
+# 2. At $d = 300$, what is the standard deviation of the cosine similarity over many random
+#    pairs? (a number; within 0.01 of the true value is enough)
+#
+# Hint: the dot product $\sum_{i=1}^{d} a_i b_i$ is a sum of $d$ independent terms, each of
+# mean 0 and variance 1; and each norm is close to $\sqrt{d}$.
+
+# %% nbgrader={"grade": false, "grade_id": "random_cosine_prediction", "locked": false, "schema_version": 3, "solution": true, "task": false}
+prediction_cosine_trend = None
+prediction_cosine_std_300 = None
+### BEGIN SOLUTION
+prediction_cosine_trend = "b"
+prediction_cosine_std_300 = 1 / np.sqrt(300)  # about 0.058: a sum of 300 terms / (sqrt(300))**2
+### END SOLUTION
+
+# %% nbgrader={"grade": true, "grade_id": "test_random_cosine_prediction_trend", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+"""Prediction 1: how the cosine of two random vectors behaves as the dimension grows."""
+_choice = prediction_cosine_trend
+if isinstance(_choice, str):
+    _choice = _choice.strip().lower()  # "B" is read as "b"
+checks.check_choice(_choice, ["a", "b", "c", "d"], "prediction_cosine_trend")
+### BEGIN HIDDEN TESTS
+checks.check_equal(_choice, "b", "prediction_cosine_trend")
+### END HIDDEN TESTS
+
+# %% nbgrader={"grade": true, "grade_id": "test_random_cosine_prediction_std", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+"""Prediction 2: the standard deviation of the cosine of two random 300-d vectors (within 0.01)."""
+checks.check_type(
+    prediction_cosine_std_300,
+    (int, float),
+    "prediction_cosine_std_300",
+    hint="a number, like 0.5: the typical size of the cosine, not a list of samples",
+)
+### BEGIN HIDDEN TESTS
+checks.check_close(
+    float(prediction_cosine_std_300),
+    1 / np.sqrt(300),
+    "prediction_cosine_std_300",
+    atol=0.01,
+    rtol=0.0,
+)
+### END HIDDEN TESTS
+
+# %% [markdown]
+# **The measurement.** For each dimension $d$ we draw 300 random vectors and 300 others and
+# compute all $300 \times 300$ cosine similarities with your `cosine_similarity_matrix` (it
+# takes well under a second).
+
+# %% tags=["demo"]
+def yours_or_reference(function, reference, *example):
+    """``function`` if it runs on ``example``; if it is not written yet, ``reference``, with a
+    banner that says so (the demos of this notebook use it so that every figure is shown)."""
+    try:
+        function(*example)
+    except NotImplementedError:
+        print(
+            f"*** your `{function.__name__}` is not finished: this cell uses a reference "
+            "written in this notebook instead ***"
+        )
+        return reference
+    return function
+
+
+def reference_cosine_matrix(A: np.ndarray, B: np.ndarray) -> np.ndarray:
+    """Cosine similarity of every row of A (m, d) with every row of B (n, d): (m, n); no row
+    may be zero (a reference for the demos)."""
+    A_hat = A / np.linalg.norm(A, axis=1, keepdims=True)  # (m, d)
+    B_hat = B / np.linalg.norm(B, axis=1, keepdims=True)  # (n, d)
+    return A_hat @ B_hat.T  # (m, n)
+
+
+cosine_matrix = yours_or_reference(
+    cosine_similarity_matrix, reference_cosine_matrix, np.ones((1, 2)), np.ones((1, 2))
+)
+rng = np.random.default_rng(0)
+DIMENSIONS = [2, 3, 10, 30, 100, 300, 1000]
+random_cosines = {}
+print(f"{'d':>5} | {'mean':>7} | {'std':>6} | {'1/sqrt(d)':>9} | {'share with |cos| > 0.3':>22}")
+for d in DIMENSIONS:
+    cos = cosine_matrix(rng.normal(size=(300, d)), rng.normal(size=(300, d))).ravel()
+    random_cosines[d] = cos
+    share = np.mean(np.abs(cos) > 0.3)
+    print(f"{d:>5} | {cos.mean():>+7.3f} | {cos.std():>6.3f} | {d**-0.5:>9.3f} | {share:>22.1%}")
+
+fig, ax = plt.subplots(figsize=(9, 4.5), layout="constrained")
+for d in (2, 10, 100, 1000):
+    ax.hist(random_cosines[d], bins=np.linspace(-1, 1, 101), histtype="step", label=f"d = {d}")
+ax.axvline(0.88, color="k", linestyle=":", label="cat vs kitten in our 6-d table")
+ax.set_xlabel("cosine similarity of two random vectors")
+ax.set_ylabel("pairs (of 90 000)")
+ax.legend()
+plt.show()
+
+# %% [markdown]
+# **Reading the measurement.** The mean stays at 0 for every $d$: a random direction is as
+# likely to agree as to disagree. The spread shrinks, and the standard deviation follows
+# $1/\sqrt{d}$ to the third decimal: about 0.71 at $d = 2$, 0.32 at $d = 10$, 0.058 at
+# $d = 300$. For $d = 2$ and $d = 3$ a random pair often looks "similar" (seven pairs in ten
+# or more have $|\cos| > 0.3$); from $d = 100$ on, almost none do. **In high dimension two
+# random directions are nearly perpendicular**, so a cosine of 0.3 between two 300-d
+# embeddings is already five standard deviations away from chance, while for random 6-d
+# vectors (spread $1/\sqrt{6} \approx 0.41$) even the 0.88 of "cat" and "kitten" is only
+# about two. The same $\sqrt{d}$ returns in notebook 04: the dot
+# product of two random vectors, without the division by the norms, has a spread that
+# *grows* like $\sqrt{d}$.
+#
+# Now compare with your prediction, in the cell below: which option did you choose, which
+# number did you give, and what does the table say? If you were off, which step of your
+# reasoning went wrong? (Not graded automatically; it stays in your notebook for your
+# teacher to read.)
+
+# %% [markdown]
+# **Your comparison.** *(Double-click this cell and replace this line with a few
+# sentences: what you predicted, what was measured, and where and why they differ.)*
 
 # %% [markdown]
 # ## 6. Why attention uses the dot product, and what that costs
@@ -608,7 +765,8 @@ checks.check_equal(
 #    signal away.
 # 3. **The model controls the lengths anyway.** In a Transformer the queries and keys come out
 #    of learned projections (notebook 04), so training can shape their norms; and the scores are
-#    divided by $\sqrt{d_k}$ to keep their size in check (also notebook 04).
+#    divided by $\sqrt{d_k}$ so that their typical size does not grow with the dimension $d_k$
+#    (also notebook 04).
 #
 # The price is **sensitivity to scale**: a key that is simply longer than the others gets a
 # larger score whatever its direction. Below, we rank a query word's neighbours both ways, then
@@ -620,16 +778,19 @@ query_word = data.DOT_VS_COSINE_EXAMPLES[0]
 qi = vocab.index(query_word)
 others = [w for w in vocab if w != query_word]
 other_idx = [vocab.index(w) for w in others]
+# Your functions; those not written yet are replaced by references, with a banner.
+dots_of = yours_or_reference(dot_scores, lambda q, K: K @ q, E[0], E[:2])
+cosine_matrix = yours_or_reference(cosine_similarity_matrix, reference_cosine_matrix, E[:1], E[:2])
 
 
 def rankings(table):
-    dots = dot_scores(table[qi], table[other_idx])
-    coss = cosine_similarity_matrix(table[qi : qi + 1], table[other_idx])[0]
+    dots = dots_of(table[qi], table[other_idx])
+    coss = cosine_matrix(table[qi : qi + 1], table[other_idx])[0]
     return dots, coss
 
 
 # Rescale the least similar of the query's four nearest neighbours by cosine.
-cos_to_query = {w: cosine_similarity(E[qi], E[vocab.index(w)]) for w in others}
+cos_to_query = dict(zip(others, cosine_matrix(E[qi : qi + 1], E[other_idx])[0], strict=True))
 louder = sorted(others, key=cos_to_query.get, reverse=True)[3]
 E_scaled = E.copy()
 E_scaled[vocab.index(louder)] *= 4.0
@@ -683,9 +844,10 @@ for token, d, c in zip(example.source_tokens, scores_dot, scores_cos, strict=Tru
 # whole rows and columns, whatever their meaning.
 
 # %% tags=["demo"]
+cosine_matrix = yours_or_reference(cosine_similarity_matrix, reference_cosine_matrix, E[:1], E[:2])
 fig, axes = plt.subplots(1, 2, figsize=(16, 7))
 plots.heatmap(
-    cosine_similarity_matrix(E, E),
+    cosine_matrix(E, E),
     vocab,
     vocab,
     ax=axes[0],
@@ -713,10 +875,11 @@ plt.show()
 #    only; (b) its cosine similarity with the query only; (c) both; (d) neither.
 # 3. What is $(1, 2, 3)\cdot(4, 5, 6)$? (a number)
 # 4. Attention layers score queries against keys with the dot product rather than cosine
-#    similarity mainly because: (a) the dot product is always between -1 and 1; (b) it is a
-#    single matrix product with no normalisation, and the lengths it keeps can carry
-#    information; (c) cosine similarity cannot be computed for more than two vectors; (d) the
-#    dot product ignores the lengths of the vectors.
+#    similarity mainly because: (a) the dot product is always between -1 and 1, so the softmax
+#    never sees large scores; (b) cosine similarity cannot be computed for more than two vectors
+#    at a time, so it cannot be batched; (c) the dot product ignores the lengths of the vectors, which carry no
+#    information; (d) it is one matrix product with no normalisation, and the lengths it keeps
+#    can carry information.
 
 # %% nbgrader={"grade": false, "grade_id": "understanding", "locked": false, "schema_version": 3, "solution": true, "task": false}
 answer_1 = None
@@ -727,7 +890,7 @@ answer_4 = None
 answer_1 = 1.0
 answer_2 = "a"
 answer_3 = 32
-answer_4 = "b"
+answer_4 = "d"
 ### END SOLUTION
 
 # %% nbgrader={"grade": true, "grade_id": "test_understanding_q1", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
@@ -755,7 +918,7 @@ checks.check_close(float(answer_3), 32.0, "answer_3")
 """Question 4: why attention uses the dot product."""
 checks.check_choice(answer_4, ["a", "b", "c", "d"], "answer_4")
 ### BEGIN HIDDEN TESTS
-checks.check_equal(answer_4, "b", "answer_4")
+checks.check_equal(answer_4, "d", "answer_4")
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -770,8 +933,10 @@ checks.check_equal(answer_4, "b", "answer_4")
 #   `keepdims=True`).
 # - Nearest neighbours by cosine find related words; by dot product, long ("loud") vectors crowd
 #   to the top.
-# - Attention scores with the dot product: cheap, and the lengths are learned. Its sensitivity
-#   to scale is why notebook 04 divides the scores by $\sqrt{d_k}$.
+# - Attention scores with the dot product: cheap, and the lengths are learned. The price is
+#   sensitivity to scale: one long key can win whatever its direction. Notebook 04's division
+#   by $\sqrt{d_k}$ does not undo that (it divides every score by the same constant); it keeps
+#   the spread of the scores from growing with the dimension $d_k$.
 # - Next, notebook 03: turning scores into weights with softmax, and mixing the encoder outputs
 #   with them.
 #

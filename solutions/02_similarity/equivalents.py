@@ -162,7 +162,7 @@ EQUIVALENTS = [
         answer_1 = np.float64(1.0)
         answer_2 = "a"
         answer_3 = np.int64(32)
-        answer_4 = "b"
+        answer_4 = "d"
         """,
         "numpy scalars",
     ),
@@ -173,7 +173,7 @@ EQUIVALENTS = [
         answer_1 = float(np.cos(0.0))
         answer_2 = "a"
         answer_3 = 2**5
-        answer_4 = "b"
+        answer_4 = "d"
         """,
         "expressions",
     ),
@@ -184,8 +184,48 @@ EQUIVALENTS = [
         answer_1 = 1
         answer_2 = "a"
         answer_3 = 32.0
-        answer_4 = "b"
+        answer_4 = "d"
         """,
         "1 as an int, 32 as a float",
+    ),
+    # ---- random_cosine_prediction -----------------------------------------------------------
+    Equivalent(
+        "rc_upper_case_rounded",
+        "random_cosine_prediction",
+        """
+        prediction_cosine_trend = "B"
+        prediction_cosine_std_300 = 0.06
+        """,
+        "upper-case letter, rounded to two decimals",
+    ),
+    Equivalent(
+        "rc_numpy_scalar",
+        "random_cosine_prediction",
+        """
+        prediction_cosine_trend = " b "
+        prediction_cosine_std_300 = np.float32(0.0577)
+        """,
+        "spaces around the letter, a numpy float32",
+    ),
+    Equivalent(
+        "rc_expression",
+        "random_cosine_prediction",
+        """
+        prediction_cosine_trend = 'b'
+        prediction_cosine_std_300 = 300**-0.5
+        """,
+        "a power expression",
+    ),
+    Equivalent(
+        "rc_measured",
+        "random_cosine_prediction",
+        """
+        prediction_cosine_trend = "b"
+        _a = np.random.default_rng(1).standard_normal((2000, 300))
+        _b = np.random.default_rng(2).standard_normal((2000, 300))
+        _cos = np.sum(_a * _b, axis=1) / np.linalg.norm(_a, axis=1) / np.linalg.norm(_b, axis=1)
+        prediction_cosine_std_300 = _cos.std()
+        """,
+        "estimated by a simulation (a numpy float64)",
     ),
 ]

@@ -326,7 +326,7 @@ MUTANTS = [
         answer_1 = 3.0
         answer_2 = "a"
         answer_3 = 32
-        answer_4 = "b"
+        answer_4 = "d"
         """,
         ("test_understanding_q1",),
         "thinks scaling changes the cosine",
@@ -338,7 +338,7 @@ MUTANTS = [
         answer_1 = 1.0
         answer_2 = 'c'
         answer_3 = 32
-        answer_4 = "b"
+        answer_4 = "d"
         """,
         ("test_understanding_q2",),
         "thinks cosine depends on length",
@@ -350,7 +350,7 @@ MUTANTS = [
         answer_1 = 1.0
         answer_2 = "a"
         answer_3 = 15
-        answer_4 = "b"
+        answer_4 = "d"
         """,
         ("test_understanding_q3",),
         "adds the components instead of multiplying pairs",
@@ -374,9 +374,80 @@ MUTANTS = [
         answer_1 = 1.0
         answer_2 = 'dot product'
         answer_3 = 32
-        answer_4 = "b"
+        answer_4 = "d"
         """,
         ("test_understanding_q2",),
         "answers in words instead of a letter",
+    ),
+    # ---- random_cosine_prediction ---------------------------------------------------------------
+    Mutant(
+        "rc_trend_stays_spread",
+        "random_cosine_prediction",
+        """
+        prediction_cosine_trend = "a"
+        prediction_cosine_std_300 = 0.058
+        """,
+        ("test_random_cosine_prediction_trend",),
+        "expects the cosine of random vectors to spread as in 2-d, whatever d",
+    ),
+    Mutant(
+        "rc_trend_one_over_d",
+        "random_cosine_prediction",
+        """
+        prediction_cosine_trend = "c"
+        prediction_cosine_std_300 = 0.058
+        """,
+        ("test_random_cosine_prediction_trend",),
+        "confuses the variance, 1/d, with the standard deviation",
+    ),
+    Mutant(
+        "rc_trend_towards_one",
+        "random_cosine_prediction",
+        """
+        prediction_cosine_trend = "d"
+        prediction_cosine_std_300 = 0.058
+        """,
+        ("test_random_cosine_prediction_trend",),
+        "thinks more components mean more in common",
+    ),
+    Mutant(
+        "rc_std_is_variance",
+        "random_cosine_prediction",
+        """
+        prediction_cosine_trend = "b"
+        prediction_cosine_std_300 = 1 / 300
+        """,
+        ("test_random_cosine_prediction_std",),
+        "gives the variance 1/d instead of the standard deviation",
+    ),
+    Mutant(
+        "rc_std_of_dot_product",
+        "random_cosine_prediction",
+        """
+        prediction_cosine_trend = "b"
+        prediction_cosine_std_300 = 300**0.5
+        """,
+        ("test_random_cosine_prediction_std",),
+        "forgets the division by the norms: the dot product's spread",
+    ),
+    Mutant(
+        "rc_std_is_mean",
+        "random_cosine_prediction",
+        """
+        prediction_cosine_trend = "b"
+        prediction_cosine_std_300 = 0.0
+        """,
+        ("test_random_cosine_prediction_std",),
+        "gives the mean (0) instead of the spread",
+    ),
+    Mutant(
+        "rc_std_uniform",
+        "random_cosine_prediction",
+        """
+        prediction_cosine_trend = "b"
+        prediction_cosine_std_300 = 1 / 3**0.5
+        """,
+        ("test_random_cosine_prediction_std",),
+        "uses the 3-d spread (uniform on [-1, 1]) at d = 300",
     ),
 ]

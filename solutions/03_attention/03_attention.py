@@ -13,7 +13,7 @@
 # ---
 
 # %% [markdown]
-# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/attention-course/attention-course/blob/main/notebooks/03_attention/03_attention.ipynb)
+# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/attention-course/attention-course-student/blob/main/notebooks/03_attention/03_attention.ipynb)
 
 # %% [markdown]
 # # 03 · Attention: letting the decoder look back at every word
@@ -57,7 +57,7 @@ import os
 import subprocess
 import sys
 
-COURSE_REPOSITORY = "git+https://github.com/attention-course/attention-course@main"
+COURSE_REPOSITORY = "git+https://github.com/attention-course/attention-course-student@main"
 if importlib.util.find_spec("course_lib") is None:
     source = os.environ.get("COURSE_LIB_SOURCE", COURSE_REPOSITORY)
     print(f"Installing course_lib from {source} ...")
@@ -121,7 +121,7 @@ fig, axes = plt.subplots(
     1, 2, figsize=(8, 3.4), layout="constrained", gridspec_kw={"width_ratios": [4, 2]}
 )
 plots.heatmap(
-    np.eye(4)[[0, 3, 2, 1]],
+    np.eye(4)[[0, 2, 1, 3]],  # row = Spanish word: el-the, gato-cat, negro-black, corre-runs
     "el gato negro corre".split(),
     "the black cat runs".split(),
     ax=axes[0],
@@ -153,7 +153,9 @@ plt.show()
 # Let us follow one step with actual numbers (`data.lets_go_example()`, made-up but plausible
 # values, two numbers per vector as from an LSTM with two units). The encoder has produced one
 # output per source word, and the decoder, fed the `<EOS>` token that starts the translation,
-# has produced its first output. Attention now does four things.
+# has produced its first output. (This example starts the decoder with the end-of-sentence
+# token, as notebook 02 explained; our code calls its start token `SOS`. Only the name
+# differs.) Attention now does four things.
 #
 # 1. **Score** every encoder output against the decoder output with a dot product (notebook 02):
 #    a larger score means "more similar", so "more relevant for the word about to be written".
@@ -249,10 +251,13 @@ plt.show()
 #
 # Write `softmax(x, dim=-1)` for a float tensor `x` of any shape: return a tensor of the same
 # shape and dtype whose slices along `dim` are non-negative and sum to 1. Subtract the maximum
-# along `dim` before exponentiating. Use `torch.exp`, `.amax` (or `.max`) and `.sum`;
-# `torch.softmax`, `F.softmax`, `Tensor.softmax` and their log versions are switched off when
-# this exercise is graded. Entries equal to `-inf` must come out as exactly 0 (assume every slice
-# has at least one finite entry).
+# along `dim` before exponentiating. Use `torch.exp`, `.amax` and `.sum` (`.max(dim,
+# keepdim=True)` works too, but returns a (values, indices) pair: take its `.values`);
+# `torch.softmax`, `F.softmax`, `Tensor.softmax`, `torch.special.softmax`, their `log_softmax`
+# versions, `F.softmin` and `torch._softmax` are switched off when this exercise is graded.
+# Entries equal to `-inf` must come out as exactly 0 (assume every slice has at least one finite
+# entry: a slice that is all `-inf` has no finite maximum to subtract, and comes out as `nan`, as
+# it does with `torch.softmax`).
 
 # %% nbgrader={"grade": false, "grade_id": "softmax", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def softmax(x: torch.Tensor, dim: int = -1) -> torch.Tensor:
@@ -299,6 +304,12 @@ checks.check_close(
     "softmax([[1, 2, 3], [0, 0, log 2]])",
     hint="exponentiate, then divide by the sum of each ROW (dim=-1, keepdim=True), not of the "
     "whole tensor",
+)
+checks.check_equal(
+    softmax(_x.double()).dtype,
+    torch.float64,
+    "softmax(float64 tensor).dtype",
+    hint="keep the dtype of x; a new torch.tensor(...) is float32 unless told otherwise",
 )
 ### BEGIN HIDDEN TESTS
 import torch.nn.functional as F
@@ -490,7 +501,13 @@ checks.check_close(_big, torch.tensor([0.5, 0.5]), "softmax([2e4, 2e4]) without 
 # - return the weights, $(B, S)$: the softmax over $S$ of the dot-product scores, each row
 #   summing to 1 and exactly 0 where the mask is `False`.
 #
-# Use your `softmax` from Exercise 3.1 (the built-in ones are switched off when this is graded).
+# Every sentence needs at least one real token. A row whose mask is all `False` (a sentence made
+# only of padding) has nothing to attend to: its scores are all $-\infty$ and its weights come
+# out `nan`. The tests never pass such a row. (PyTorch's `F.scaled_dot_product_attention`
+# returns zeros for such a row instead; either way, the output for it means nothing.)
+#
+# Use your `softmax` from Exercise 3.1 (`torch.softmax`, `F.softmax`, `Tensor.softmax` and
+# `F.log_softmax` are switched off when this is graded).
 # `scores.masked_fill(~mask, float("-inf"))` returns a copy of `scores` with `-inf` where the mask
 # is `False`.
 
@@ -503,7 +520,8 @@ def attention_weights(
     Args:
         query: (B, H), one query per sentence.
         keys: (B, S, H), S keys per sentence.
-        mask: (B, S) bool, True = keep, False = padding (weight 0); None keeps all.
+        mask: (B, S) bool, True = keep, False = padding (weight 0); None keeps all. Every
+            row needs at least one True: an all-False row gives nan weights.
 
     Returns:
         (B, S) attention weights; each row sums to 1 and is exactly 0 where mask is False.
@@ -775,8 +793,8 @@ checks.check_close(
 # Now assemble one decoder step. At step $t$ the decoder LSTM has produced its output
 # $\mathbf{h}_t$ ($(B, H)$ for the batch). Attention scores it against the encoder outputs,
 # mixes them into the context $\mathbf{c}_t$, and a small layer combines the two into an
-# **attentional hidden state** (Luong, Pham and Manning 2015), from which the output layer
-# scores every token of the vocabulary:
+# **attentional hidden state** (after Luong, Pham and Manning 2015), from which the output
+# layer scores every token of the vocabulary:
 #
 # $$\tilde{\mathbf{h}}_t = \tanh\!\big(W_c\,[\mathbf{h}_t;\ \mathbf{c}_t] + \mathbf{b}_c\big),
 # \qquad \text{logits}_t = W_o\,\tilde{\mathbf{h}}_t + \mathbf{b}_o .$$
@@ -785,6 +803,10 @@ checks.check_close(
 # $(B, 2H)$; `combine` is an `nn.Linear(2H, H)` holding $W_c, \mathbf{b}_c$, and `output` an
 # `nn.Linear(H, V)` holding $W_o, \mathbf{b}_o$. This is the "let's go" example of section 2 with
 # one extra layer (`combine` plus $\tanh$) between the concatenation and the output layer.
+#
+# Luong et al. write the same layer with the context first, $\tanh(W_c[\mathbf{c}_t;
+# \mathbf{h}_t])$. The order only permutes the columns of $W_c$, so both describe the same
+# model; we keep the decoder output first, as in section 2, and the tests check that order.
 #
 # The step returns **logits**, not probabilities: the training loss (`cross_entropy`) applies
 # the softmax itself, and greedy decoding only needs the largest logit. It also returns the
@@ -805,6 +827,9 @@ checks.check_close(
 # - `weights = attention_weights(dec_out, enc_outputs, mask)`, $(B, S)$;
 # - `context = attention_context(weights, enc_outputs)`, $(B, H)$;
 # - `logits = output(tanh(combine(cat([dec_out, context], dim=-1))))`, $(B, V)$.
+#
+# The step is trained, so gradients must flow through it to `combine`, `output` and
+# `enc_outputs`: no `.detach()`, no `torch.no_grad()`, no detour through numpy.
 
 # %% nbgrader={"grade": false, "grade_id": "attention_decoder_step", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def attention_decoder_step(
@@ -918,6 +943,29 @@ checks.check_close(
     hint="concatenate [dec_out, context] in THAT order, apply combine, then tanh, then output; "
     "return the logits themselves, no softmax",
 )
+
+
+# Gradients flow to every parameter (the step is trained): a backward pass through the step.
+def _gradients(step, combine, output, enc):
+    logits, _ = step(torch.ones(2, 4), enc, None, combine, output)
+    logits.sum().backward()
+    return combine.weight.grad, enc.grad
+
+
+torch.manual_seed(63)
+_grads = checks.probe(
+    _gradients,
+    attention_decoder_step,
+    nn.Linear(8, 4),
+    nn.Linear(4, 6),
+    torch.randn(2, 3, 4, requires_grad=True),
+)
+for _name, _g in zip(("combine.weight", "enc_outputs"), _grads, strict=True):
+    if _g is None or not torch.any(_g != 0):
+        raise checks.CheckError(
+            f"no gradient reaches {_name}\n  likely mistake: do not detach or wrap the step in "
+            "torch.no_grad(), and compute with torch (not numpy) all the way"
+        )
 ### BEGIN HIDDEN TESTS
 import torch.nn.functional as F
 
@@ -943,17 +991,6 @@ for _b, _s, _h, _v in [(4, 6, 8, 12), (2, 3, 3, 5), (5, 9, 4, 7)]:
         _got = attention_decoder_step(_dec, _enc, _mask, _combine, _output)
     checks.check_close(_got[1], _ref[1], f"weights on random inputs ({_b}, {_s}, {_h})")
     checks.check_close(_got[0], _ref[0], f"logits on random inputs ({_b}, {_s}, {_h}, {_v})")
-# Gradients flow to every parameter (the step is trained).
-_combine, _output = nn.Linear(8, 4), nn.Linear(4, 6)
-_enc = torch.randn(2, 3, 4, requires_grad=True)
-_logits, _ = attention_decoder_step(torch.randn(2, 4), _enc, None, _combine, _output)
-_logits.sum().backward()
-for _name, _p in [("combine.weight", _combine.weight), ("enc_outputs", _enc)]:
-    if _p.grad is None or not torch.any(_p.grad != 0):
-        raise checks.CheckError(
-            f"no gradient reaches {_name}\n  likely mistake: do not detach or wrap the step in "
-            "torch.no_grad()"
-        )
 ### END HIDDEN TESTS
 
 # %% nbgrader={"grade": true, "grade_id": "test_attention_decoder_step_mask", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
@@ -992,6 +1029,125 @@ checks.check_close(_weights[1, 0], 1.0, "the weight of the only unmasked positio
 ### END HIDDEN TESTS
 
 # %% [markdown]
+# ### Exercise 3.5: predict, then measure (2 points)
+#
+# Why does every step pass the mask on? The experiment of section 7 trains on batches that mix
+# lengths 4 to 24, and every sentence is padded to the longest of its batch. The packed
+# encoder leaves **zero vectors** at the padding positions, so a padding key scores exactly 0
+# against any query. Take one sentence of three words whose keys score 2, 1 and 0 against the
+# query, padded with zero vectors.
+#
+# Before you run the measurement below, predict what it will show, and write your
+# predictions down here. They are graded; the measurement is not.
+#
+# 1. Padded to length 6 (three padding positions) and **without** the mask, what total
+#    attention weight do the three padding positions get? (a number; within 0.01 is enough)
+# 2. The same sentence in a batch whose longest sentence has 20 tokens (17 padding positions),
+#    still without the mask. In total the padding gets:
+#    (a) about 0.21, as at length 6;
+#    (b) about 0.85;
+#    (c) about 0.60;
+#    (d) exactly 1.
+#
+# Hint: a score of 0 is not "no weight": write the softmax's denominator out term by term.
+
+# %% nbgrader={"grade": false, "grade_id": "padding_prediction", "locked": false, "schema_version": 3, "solution": true, "task": false}
+prediction_padding_weight_6 = None
+prediction_padding_weight_20 = None
+### BEGIN SOLUTION
+prediction_padding_weight_6 = 3 / (math.exp(2) + math.exp(1) + 1 + 3)  # about 0.213
+prediction_padding_weight_20 = "c"  # 17 / (e^2 + e + 1 + 17), about 0.60
+### END SOLUTION
+
+# %% nbgrader={"grade": true, "grade_id": "test_padding_prediction_length_6", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+"""Prediction 1: the weight on three zero-vector padding keys without a mask (within 0.01)."""
+checks.check_type(
+    prediction_padding_weight_6,
+    (int, float),
+    "prediction_padding_weight_6",
+    hint="a number between 0 and 1: the three padding weights added up",
+)
+### BEGIN HIDDEN TESTS
+checks.check_close(
+    float(prediction_padding_weight_6),
+    3 / (math.exp(2) + math.exp(1) + 1 + 3),
+    "prediction_padding_weight_6",
+    atol=0.01,
+    rtol=0.0,
+)
+### END HIDDEN TESTS
+
+# %% nbgrader={"grade": true, "grade_id": "test_padding_prediction_length_20", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+"""Prediction 2: the weight on 17 padding keys without a mask."""
+_choice = prediction_padding_weight_20
+if isinstance(_choice, str):
+    _choice = _choice.strip().lower()  # "C" is read as "c"
+checks.check_choice(_choice, ["a", "b", "c", "d"], "prediction_padding_weight_20")
+### BEGIN HIDDEN TESTS
+checks.check_equal(_choice, "c", "prediction_padding_weight_20")
+### END HIDDEN TESTS
+
+# %% [markdown]
+# **The measurement**, with your `attention_weights`: the sentence padded to 6 and to 20,
+# without and with the mask.
+
+# %% tags=["demo"]
+def builtin_attention_weights(
+    query: torch.Tensor, keys: torch.Tensor, mask: torch.Tensor | None = None
+) -> torch.Tensor:
+    """(B, S) weights of plain dot-product attention, by F.scaled_dot_product_attention: its
+    output for the values torch.eye(S) is the weights themselves."""
+    B, S, _ = keys.shape
+    attn_mask = None if mask is None else mask[:, None, :]  # (B, 1, S)
+    eye = torch.eye(S).expand(B, S, S)  # (B, S, S)
+    out = torch.nn.functional.scaled_dot_product_attention(
+        query[:, None, :], keys, eye, attn_mask=attn_mask, scale=1.0
+    )  # (B, 1, S)
+    return out[:, 0]  # (B, S)
+
+
+try:
+    attention_weights(torch.ones(1, 2), torch.ones(1, 3, 2))
+    weights_of = attention_weights
+except NotImplementedError:
+    print(
+        "*** your `attention_weights` is not finished: this cell uses PyTorch's built-in "
+        "instead ***"
+    )
+    weights_of = builtin_attention_weights
+
+pad_query = torch.tensor([[1.0, 0.0]])  # (1, H)
+pad_words = torch.tensor([[2.0, 0.0], [1.0, 0.0], [0.0, 3.0]])  # (3, H): scores 2, 1 and 0
+for length in (6, 20):
+    pad_keys = torch.zeros(1, length, 2)  # (1, S, H): zero vectors at the padding
+    pad_keys[0, :3] = pad_words
+    pad_mask = torch.arange(length)[None, :] < 3  # (1, S): True at the three words
+    unmasked, masked = weights_of(pad_query, pad_keys), weights_of(pad_query, pad_keys, pad_mask)
+    print(
+        f"padded to {length:>2}: without the mask the padding gets {unmasked[0, 3:].sum():.3f} "
+        f"and the first word {unmasked[0, 0]:.3f}; with the mask {masked[0, 3:].sum():.3f} "
+        f"and {masked[0, 0]:.3f}"
+    )
+
+
+# %% [markdown]
+# **Reading the measurement.** Without the mask, each padding position takes $e^0 = 1$ share
+# of the softmax's denominator, as much as the word that scored 0: three shares out of
+# $e^2 + e + 1 + 3 \approx 14.1$ give 0.213 at length 6, seventeen out of about 28.1 give
+# 0.605 at length 20, and the first word's weight falls from 0.524 to 0.263. The same sentence
+# would be translated differently depending on how long the *other* sentences of its batch
+# are. With the mask the padding gets exactly 0 and the first word 0.665 at both lengths:
+# $e^2 / (e^2 + e + 1)$, whatever the padding.
+#
+# Now compare with your predictions, in the cell below: what did you predict, what was
+# measured, and, if they differ, which step of your reasoning went wrong? (Not graded
+# automatically; it stays in your notebook for your teacher to read.)
+
+# %% [markdown]
+# **Your comparison.** *(Double-click this cell and replace this line with a few
+# sentences: what you predicted, what was measured, and where and why they differ.)*
+
+# %% [markdown]
 # ## 7. The experiment: does attention stop the collapse?
 #
 # Notebook 01 trained an LSTM encoder-decoder to **reverse** sequences: read
@@ -1024,6 +1180,7 @@ class Seq2Seq(training.LSTMEncoderDecoder):
 
     def __init__(self, vocab_size: int, emb: int = 32, hidden: int = 64, attention: bool = True):
         super().__init__(vocab_size, emb, hidden, attention)
+        self.step = None  # the attention step; None: your attention_decoder_step
 
     def encode(self, src: torch.Tensor, src_lens: torch.Tensor):
         """src (B, S), src_lens (B,) -> enc_out (B, S, H), mask (B, S), final state (h, c)."""
@@ -1039,9 +1196,10 @@ class Seq2Seq(training.LSTMEncoderDecoder):
         """dec_out (B, T, H) -> logits (B, T, V), attention weights (B, T, S) or None."""
         if not self.attention:
             return self.out(dec_out), None  # (B, T, V): the decoder output alone
+        step = self.step or attention_decoder_step  # yours, unless a demo set a stand-in
         logits, weights = [], []
         for t in range(dec_out.shape[1]):  # one attention step per target position
-            step_logits, step_weights = attention_decoder_step(
+            step_logits, step_weights = step(
                 dec_out[:, t], enc_out, mask, self.combine, self.out
             )  # (B, V), (B, S)
             logits.append(step_logits)
@@ -1091,13 +1249,41 @@ plain_model = Seq2Seq(task.vocab_size, attention=False)
 plain_log = training.train_seq2seq(plain_model, task, steps=2000, description="without attention")
 print(f"trained in {plain_log.seconds:.1f} s; final loss {np.mean(plain_log.losses[-50:]):.3f}")
 
+
 # %% [markdown]
 # Then the same model with attention (about half a minute to a minute: the attention steps add
 # work):
 
 # %% tags=["demo"]
+def builtin_attention_step(dec_out, enc_outputs, mask, combine, output):
+    """attention_decoder_step with PyTorch's F.scaled_dot_product_attention (plain dot
+    products: scale=1): (logits (B, V), weights (B, S))."""
+    B, S, _ = enc_outputs.shape
+    sdpa = torch.nn.functional.scaled_dot_product_attention
+    query, attn_mask = dec_out[:, None, :], mask[:, None, :]  # (B, 1, H), (B, 1, S)
+    context = sdpa(query, enc_outputs, enc_outputs, attn_mask=attn_mask, scale=1.0)[:, 0]
+    eye = torch.eye(S).expand(B, S, S)  # values eye(S): the output is the weights
+    weights = sdpa(query, enc_outputs, eye, attn_mask=attn_mask, scale=1.0)[:, 0]  # (B, S)
+    return output(torch.tanh(combine(torch.cat([dec_out, context], dim=-1)))), weights
+
+
 seed_everything(0)
 attention_model = Seq2Seq(task.vocab_size, attention=True)
+try:
+    with torch.no_grad():
+        attention_decoder_step(
+            torch.zeros(1, 64),  # (B, H): a query
+            torch.zeros(1, 2, 64),  # (B, S, H): two source positions
+            None,
+            attention_model.combine,
+            attention_model.out,
+        )
+except NotImplementedError:
+    print(
+        "*** your `attention_decoder_step` (or a function it calls) is not finished: this "
+        "model and its figures use PyTorch's built-in attention instead ***"
+    )
+    attention_model.step = builtin_attention_step
 attention_log = training.train_seq2seq(
     attention_model, task, steps=2000, description="with attention"
 )
@@ -1217,19 +1403,22 @@ for label, (_, log) in models.items():
 # 1. A decoder step scores a two-word source sentence: 2.0 for the first word and 0.0 for the
 #    second. What attention weight does the first word get? (a number; two decimals are enough)
 # 2. Why are the scores of padding positions set to $-\infty$ rather than to 0 before the
-#    softmax? (a) $-\infty$ is faster to compute with; (b) a score of 0 still gives $e^0 = 1$, a
-#    real share of the weight, while $e^{-\infty} = 0$ exactly; (c) a score of 0 makes the
-#    softmax overflow; (d) there is no difference, both give weight 0.
+#    softmax? (a) $-\infty$ is faster to compute with than 0, since the exponential can be
+#    skipped; (b) a score of 0 makes the softmax overflow whenever the other scores in the row
+#    are large; (c) there is no difference: both give the padding positions a weight of exactly
+#    0; (d) a score of 0 still gives $e^0 = 1$, a real share of the weight, while $e^{-\infty} = 0$.
 # 3. In the alignment heatmap of the reversal model (row $t$ = output position, column $s$ =
 #    source position, $t, s = 0, \dots, L-1$), the bright cells lie on the anti-diagonal. What
-#    does that mean? (a) every output attends equally to all source positions; (b) output $t$
-#    attends mostly to source position $t$; (c) output $t$ attends mostly to source position
-#    $L-1-t$, the symbol it has to write; (d) the model ignores the source.
+#    does that mean? (a) every output attends equally to all source positions, so the weights
+#    carry no information; (b) output $t$ attends mostly to source position $L-1-t$, the symbol
+#    it has to write; (c) output $t$ attends mostly to source position $t$, the symbol in the same
+#    place; (d) the model ignores the source and writes from its own hidden state.
 # 4. The source sentence has $S = 12$ tokens, none of them padding. How many similarity scores
 #    (dot products) does *one* decoder step compute? (a number)
 # 5. Every score of a decoder step is increased by the same constant, 5. What happens to the
-#    attention weights? (a) nothing, they are unchanged; (b) each weight grows by 5; (c) each
-#    weight is multiplied by $e^5$; (d) they no longer sum to 1.
+#    attention weights? (a) nothing, they are unchanged; (b) each weight grows by 5, so the
+#    largest stays the largest; (c) each weight is multiplied by $e^5$; (d) they no longer sum
+#    to 1, since every term of the sum grew.
 
 # %% nbgrader={"grade": false, "grade_id": "understanding", "locked": false, "schema_version": 3, "solution": true, "task": false}
 answer_1 = None
@@ -1239,8 +1428,8 @@ answer_4 = None
 answer_5 = None
 ### BEGIN SOLUTION
 answer_1 = 0.88
-answer_2 = "b"
-answer_3 = "c"
+answer_2 = "d"
+answer_3 = "b"
 answer_4 = 12
 answer_5 = "a"
 ### END SOLUTION
@@ -1257,14 +1446,14 @@ checks.check_close(float(answer_1), math.exp(2) / (math.exp(2) + 1), "answer_1",
 """Question 2: why padding scores are set to -inf."""
 checks.check_choice(answer_2, ["a", "b", "c", "d"], "answer_2")
 ### BEGIN HIDDEN TESTS
-checks.check_equal(answer_2, "b", "answer_2")
+checks.check_equal(answer_2, "d", "answer_2")
 ### END HIDDEN TESTS
 
 # %% nbgrader={"grade": true, "grade_id": "test_understanding_q3", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 """Question 3: what the anti-diagonal of the alignment heatmap means."""
 checks.check_choice(answer_3, ["a", "b", "c", "d"], "answer_3")
 ### BEGIN HIDDEN TESTS
-checks.check_equal(answer_3, "c", "answer_3")
+checks.check_equal(answer_3, "b", "answer_3")
 ### END HIDDEN TESTS
 
 # %% nbgrader={"grade": true, "grade_id": "test_understanding_q4", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}

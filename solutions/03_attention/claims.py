@@ -17,3 +17,14 @@ def claim_with_attention_the_lstm_stays_above_95_percent(printed):
     length, accuracy = printed.result("with attention")
     assert length >= 20, f"the sweep must reach 20 tokens, got {length}"
     assert 95.0 <= accuracy <= 100.0, f"{accuracy}% token accuracy, not in [95, 100]"
+
+
+def claim_without_a_mask_the_padding_takes_a_share_that_grows_with_the_batch(printed):
+    """Exercise 3.5: without the mask the padding gets 0.213 at length 6 and 0.605 at length 20,
+    the first word 0.524 and 0.263; with the mask the padding gets 0 and the first word 0.665."""
+    for length, padding, first in [(6, "0.213", "0.524"), (20, "0.605", "0.263")]:
+        m = printed.search(
+            rf"padded to +{length}: without the mask the padding gets (?P<p>[\d.]+) and the first "
+            r"word (?P<w>[\d.]+); with the mask (?P<mp>[\d.]+) and (?P<mw>[\d.]+)"
+        )
+        assert (m["p"], m["w"], m["mp"], m["mw"]) == (padding, first, "0.000", "0.665"), m.groups()

@@ -147,8 +147,8 @@ EQUIVALENTS = [
         "understanding",
         """
         answer_1 = np.float64(0.88)
-        answer_2 = "b"
-        answer_3 = "c"
+        answer_2 = "d"
+        answer_3 = "b"
         answer_4 = np.int64(12)
         answer_5 = "a"
         """,
@@ -159,8 +159,8 @@ EQUIVALENTS = [
         "understanding",
         """
         answer_1 = 22 / 25
-        answer_2 = "b"
-        answer_3 = "c"
+        answer_2 = "d"
+        answer_3 = "b"
         answer_4 = 3 * 4
         answer_5 = "a"
         """,
@@ -171,11 +171,49 @@ EQUIVALENTS = [
         "understanding",
         """
         answer_1 = 0.880
-        answer_2 = "b"
-        answer_3 = "c"
+        answer_2 = "d"
+        answer_3 = "b"
         answer_4 = 12.0
         answer_5 = "a"
         """,
         "a count written as a float",
+    ),
+    # ---- padding_prediction -----------------------------------------------------------------
+    Equivalent(
+        "pad_rounded_upper",
+        "padding_prediction",
+        """
+        prediction_padding_weight_6 = 0.21
+        prediction_padding_weight_20 = "C"
+        """,
+        "rounded to two decimals, an upper-case letter",
+    ),
+    Equivalent(
+        "pad_numpy",
+        "padding_prediction",
+        """
+        prediction_padding_weight_6 = np.float64(3) / np.exp([2.0, 1.0, 0.0, 0.0, 0.0, 0.0]).sum()
+        prediction_padding_weight_20 = 'c'
+        """,
+        "a numpy float64 from the denominator written out",
+    ),
+    Equivalent(
+        "pad_torch",
+        "padding_prediction",
+        """
+        _weights = torch.softmax(torch.tensor([2.0, 1, 0, 0, 0, 0]), dim=0)
+        prediction_padding_weight_6 = _weights[3:].sum().item()
+        prediction_padding_weight_20 = " c "
+        """,
+        "computed with torch.softmax; spaces around the letter",
+    ),
+    Equivalent(
+        "pad_float32",
+        "padding_prediction",
+        """
+        prediction_padding_weight_6 = np.float32(0.2127)
+        prediction_padding_weight_20 = "c"
+        """,
+        "a numpy float32",
     ),
 ]

@@ -395,8 +395,8 @@ MUTANTS = [
         "understanding",
         """
         answer_1 = 1.0
-        answer_2 = "b"
-        answer_3 = "c"
+        answer_2 = "d"
+        answer_3 = "b"
         answer_4 = 12
         answer_5 = "a"
         """,
@@ -408,8 +408,8 @@ MUTANTS = [
         "understanding",
         """
         answer_1 = 0.73
-        answer_2 = "b"
-        answer_3 = "c"
+        answer_2 = "d"
+        answer_3 = "b"
         answer_4 = 12
         answer_5 = "a"
         """,
@@ -421,8 +421,8 @@ MUTANTS = [
         "understanding",
         """
         answer_1 = 0.88
-        answer_2 = 'd'
-        answer_3 = "c"
+        answer_2 = 'c'
+        answer_3 = "b"
         answer_4 = 12
         answer_5 = "a"
         """,
@@ -434,8 +434,8 @@ MUTANTS = [
         "understanding",
         """
         answer_1 = 0.88
-        answer_2 = "b"
-        answer_3 = 'b'
+        answer_2 = "d"
+        answer_3 = 'c'
         answer_4 = 12
         answer_5 = "a"
         """,
@@ -447,8 +447,8 @@ MUTANTS = [
         "understanding",
         """
         answer_1 = 0.88
-        answer_2 = "b"
-        answer_3 = "c"
+        answer_2 = "d"
+        answer_3 = "b"
         answer_4 = 144
         answer_5 = "a"
         """,
@@ -460,8 +460,8 @@ MUTANTS = [
         "understanding",
         """
         answer_1 = 0.88
-        answer_2 = "b"
-        answer_3 = "c"
+        answer_2 = "d"
+        answer_3 = "b"
         answer_4 = 12
         answer_5 = 'c'
         """,
@@ -474,11 +474,82 @@ MUTANTS = [
         """
         answer_1 = 0.88
         answer_2 = 'minus infinity'
-        answer_3 = "c"
+        answer_3 = "b"
         answer_4 = 12
         answer_5 = "a"
         """,
         ("test_understanding_q2",),
         "answers in words instead of a letter",
+    ),
+    # ---- padding_prediction ---------------------------------------------------------------------
+    Mutant(
+        "pad_zero_score_zero_weight",
+        "padding_prediction",
+        """
+        prediction_padding_weight_6 = 0.0
+        prediction_padding_weight_20 = "c"
+        """,
+        ("test_padding_prediction_length_6",),
+        "thinks a score of 0 gives a weight of 0",
+    ),
+    Mutant(
+        "pad_equal_shares",
+        "padding_prediction",
+        """
+        prediction_padding_weight_6 = 0.5
+        prediction_padding_weight_20 = "c"
+        """,
+        ("test_padding_prediction_length_6",),
+        "gives every position an equal share, 3 of 6",
+    ),
+    Mutant(
+        "pad_one_share",
+        "padding_prediction",
+        """
+        prediction_padding_weight_6 = 1 / (math.exp(2) + math.exp(1) + 1 + 3)
+        prediction_padding_weight_20 = "c"
+        """,
+        ("test_padding_prediction_length_6",),
+        "counts one padding position instead of three",
+    ),
+    Mutant(
+        "pad_forgets_zero_word",
+        "padding_prediction",
+        """
+        prediction_padding_weight_6 = 3 / (math.exp(2) + math.exp(1) + 3)
+        prediction_padding_weight_20 = "c"
+        """,
+        ("test_padding_prediction_length_6",),
+        "leaves the word that scores 0 out of the denominator",
+    ),
+    Mutant(
+        "pad_length_independent",
+        "padding_prediction",
+        """
+        prediction_padding_weight_6 = 0.213
+        prediction_padding_weight_20 = "a"
+        """,
+        ("test_padding_prediction_length_20",),
+        "thinks the padding's share does not depend on how much padding there is",
+    ),
+    Mutant(
+        "pad_equal_share_20",
+        "padding_prediction",
+        """
+        prediction_padding_weight_6 = 0.213
+        prediction_padding_weight_20 = "b"
+        """,
+        ("test_padding_prediction_length_20",),
+        "gives every position an equal share, 17 of 20",
+    ),
+    Mutant(
+        "pad_takes_everything",
+        "padding_prediction",
+        """
+        prediction_padding_weight_6 = 0.213
+        prediction_padding_weight_20 = "d"
+        """,
+        ("test_padding_prediction_length_20",),
+        "thinks enough padding takes all the weight",
     ),
 ]

@@ -13,7 +13,7 @@
 # ---
 
 # %% [markdown]
-# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/attention-course/attention-course/blob/main/notebooks/04_self_attention/04_self_attention.ipynb)
+# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/attention-course/attention-course-student/blob/main/notebooks/04_self_attention/04_self_attention.ipynb)
 
 # %% [markdown]
 # # 04 · Self-attention: queries, keys, values and the $\sqrt{d_k}$
@@ -56,7 +56,7 @@ import os
 import subprocess
 import sys
 
-COURSE_REPOSITORY = "git+https://github.com/attention-course/attention-course@main"
+COURSE_REPOSITORY = "git+https://github.com/attention-course/attention-course-student@main"
 if importlib.util.find_spec("course_lib") is None:
     source = os.environ.get("COURSE_LIB_SOURCE", COURSE_REPOSITORY)
     print(f"Installing course_lib from {source} ...")
@@ -159,6 +159,19 @@ print(f"'that' -> 'that' {raw_weights[1, 1]:.2f}, 'that' -> 'girl' {raw_weights[
 # the score is no longer symmetric and a word need not favour itself. The values can have their
 # own size $d_v$: what is passed on need not live in the space used for matching.
 #
+# **Two kinds of weights.** $W_Q$, $W_K$ and $W_V$ are ordinary weights, sometimes called
+# *hard* weights: training sets them, and then they stay frozen, the same for every sentence.
+# The attention weights are of another kind, sometimes called *soft* weights: the softmax of the
+# scores is computed afresh for every input, so change one word and every row can change. A
+# self-attention layer is a fixed network that computes, for each sentence, the weights with
+# which it mixes that sentence's values. A Transformer computes the soft weights of all positions
+# at once, with one matrix product per sentence; the recurrent decoder of notebook 03 had to
+# compute them one step at a time, because each step's query was the state that the previous
+# step produced. (Do not confuse this with *soft* and *hard attention* in the literature, for
+# example in Xu et al. 2015: there, soft attention is the weighted average used in this course,
+# and hard attention picks a single position at random, which is not differentiable and needs
+# other training methods.)
+#
 # In the hand-set layer of `course_lib.data` the keys say whether a word *is a noun* and
 # whether it *is animate*; the queries say whether a word *wants a noun* and *wants something
 # animate*. A determiner ("that", "the") wants a noun; the pronoun "it" wants a noun, preferably
@@ -189,9 +202,8 @@ print("scores of 'that' against every key:", Q[1] @ K.T)
 # this hurts; here we measure it.
 #
 # The experiment: for each $d_k$, draw 2000 random queries, each with 16 random keys
-# (components from $\mathcal{N}(0, 1)$, as they roughly are in a freshly initialised layer),
-# and feed the scores to a softmax, once as they are ("raw") and once divided by $\sqrt{d_k}$
-# ("scaled"). We record
+# (components from $\mathcal{N}(0, 1)$, the footnote's assumption), and feed the scores to a
+# softmax, once as they are ("raw") and once divided by $\sqrt{d_k}$ ("scaled"). We record
 # - the variance of the numbers that go into the softmax;
 # - how peaked the weights are: the mean of the largest weight per row (1/16 = 0.0625 would be
 #   uniform, 1 is one-hot) and the mean entropy per row in nats ($\ln 16 = 2.77$ is uniform, 0
@@ -262,7 +274,6 @@ for ax in axes[:3]:
     ax.legend(fontsize=8)
 plt.show()
 
-
 # %% [markdown]
 # Read the table and the curves from left to right (numbers as printed above; they come from
 # the code, seeded):
@@ -282,13 +293,77 @@ plt.show()
 #   queries and keys of those rows hardly learn. Scaled, the median stays between 0.25 and
 #   0.27 at every $d_k$ and no row is below $10^{-3}$.
 #
-# Dividing by $\sqrt{d_k}$ is a fixed *temperature*: it does not change which key scores highest,
-# only how sure the softmax is about it, and it keeps that sureness independent of the width of
-# the layer. Training can still make the scores large where the data calls for it; it just does
-# not start saturated. (Dot-product attention without the factor works as well as additive
-# attention (Bahdanau et al., 2014) for small $d_k$; Vaswani et al. note, citing the
-# experiments of Britz et al. (2017), that additive attention wins for larger $d_k$, and this
-# saturation is their explanation.)
+# Are unit-variance queries and keys what a real layer starts with? Not quite. PyTorch's
+# `nn.Linear(d_in, d_out)` draws its weights uniformly between $\pm 1/\sqrt{d_{\text{in}}}$,
+# that is with variance $1/(3 d_{\text{in}})$. The next cell feeds 4096 token vectors of
+# variance 1 and size 64 through two fresh layers `nn.Linear(64, 64, bias=False)`, one for
+# the queries and one for the keys, and measures the variance of the scores
+# $\mathbf{q}\cdot\mathbf{k}$ of a query with another token's key.
+
+# %% [markdown]
+# ### Exercise 4.1: predict, then measure (1 point)
+#
+# Before you run that cell, predict the variance of those scores and write it down here. It
+# is graded; the measurement is not. (A number; within 15% of the true value is enough.)
+#
+# Hint: first the variance of one component of a query: a sum of 64 terms $x_i w_i$, where
+# $x_i$ has variance 1 and $w_i$ variance $1/(3 \cdot 64)$, all independent with mean 0. Then
+# the score, as in the footnote: a sum of $d_k$ products of a query component with a key
+# component.
+
+# %% nbgrader={"grade": false, "grade_id": "fresh_score_prediction", "locked": false, "schema_version": 3, "solution": true, "task": false}
+prediction_fresh_score_variance = None
+### BEGIN SOLUTION
+# one query component: 64 * 1 * 1/(3*64) = 1/3; the score: 64 products of variance 1/3 * 1/3
+prediction_fresh_score_variance = 64 / 9
+### END SOLUTION
+
+# %% nbgrader={"grade": true, "grade_id": "test_fresh_score_prediction", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+"""The prediction: the variance of q.k for two fresh nn.Linear(64, 64) layers (within 15%)."""
+checks.check_type(
+    prediction_fresh_score_variance,
+    (int, float),
+    "prediction_fresh_score_variance",
+    hint="a number, like 10: the variance of the scores, not the scores themselves",
+)
+### BEGIN HIDDEN TESTS
+checks.check_close(
+    float(prediction_fresh_score_variance),
+    64 / 9,
+    "prediction_fresh_score_variance",
+    atol=0.0,
+    rtol=0.15,
+)
+### END HIDDEN TESTS
+
+# %% tags=["demo"]
+with torch.random.fork_rng(), torch.no_grad():  # leaves the notebook's random state alone
+    torch.manual_seed(0)
+    x_unit = torch.randn(4096, 64)  # (4096, 64): token vectors of variance 1
+    q_fresh = nn.Linear(64, 64, bias=False)(x_unit)  # (4096, 64): queries of a fresh layer
+    k_fresh = nn.Linear(64, 64, bias=False)(x_unit)  # (4096, 64): keys of another fresh layer
+    fresh_scores = (q_fresh[:2048] * k_fresh[2048:]).sum(-1)  # (2048,): query i, key of token j
+print(
+    f"fresh nn.Linear(64, 64): query variance {q_fresh.var().item():.3f}, "
+    f"score variance {fresh_scores.var().item():.2f} (d_k / 9 = {64 / 9:.2f})"
+)
+
+
+# %% [markdown]
+# The queries come out with variance about $1/3$ (0.33 measured) and the scores with about
+# $64/9 \approx 7.1$ (7.16 measured), not 64. The variance still grows like $d_k$; only the
+# constant is smaller (the standard deviation is a third of the one in the table, so the
+# saturation above arrives at a $d_k$ about 9 times larger). Training then changes these
+# variances anyway: the factor $1/\sqrt{d_k}$ removes the dependence on the width, whatever
+# the constant.
+#
+# Now compare with your prediction of exercise 4.1, in the cell below: what did you predict,
+# what was measured, and, if they differ, which step of your reasoning went wrong? (Not graded
+# automatically; it stays in your notebook for your teacher to read.)
+
+# %% [markdown]
+# **Your comparison.** *(Double-click this cell and replace this line with a few
+# sentences: what you predicted, what was measured, and where and why they differ.)*
 
 # %% [markdown]
 # ## 4. Scaled dot-product attention
@@ -309,9 +384,15 @@ plt.show()
 # Real models run many sentences (and in notebook 05, many heads) at once, so every tensor has
 # leading *batch* dimensions `...` that the function must carry through untouched:
 # `k.transpose(-2, -1)` swaps the last two dimensions whatever comes before them (`k.T` does not).
+#
+# Every query needs at least one key it may attend to. A row of the mask that is all `False`
+# leaves only $-\infty$ scores, and the softmax of such a row is $0/0$ = `nan`, in your function
+# as in `torch.softmax`; `F.scaled_dot_product_attention` returns zeros for that query instead.
+# Neither output means anything, and the causal mask never produces such a row (every query may
+# attend to itself).
 
 # %% [markdown]
-# ### Exercise 4.1: scaled dot-product attention (7 points)
+# ### Exercise 4.2: scaled dot-product attention (7 points)
 #
 # Write `scaled_dot_product_attention(q, k, v, mask=None)` returning the pair
 # `(output, weights)`:
@@ -321,9 +402,11 @@ plt.show()
 #   attend to key `j`;
 # - `weights` of shape `(..., L, S)`: the softmax over the keys of the scores divided by
 #   $\sqrt{d_k}$ ($d_k$ is the last dimension of `q`), exactly 0 where the mask is `False`;
-# - `output = weights @ v`, of shape `(..., L, d_v)`.
+# - `output = weights @ v`, of shape `(..., L, d_v)`, in the dtype of the inputs (float64 in,
+#   float64 out).
 #
-# `torch.softmax` is allowed. `F.scaled_dot_product_attention` is not: it is what your function
+# Scores can be large (around $10^4$): the weights must stay finite. `torch.softmax` is allowed
+# (and stable). `F.scaled_dot_product_attention` is not: it is what your function
 # is checked against, and the tests switch it off while they call your function.
 
 # %% nbgrader={"grade": false, "grade_id": "scaled_dot_product_attention", "locked": false, "schema_version": 3, "solution": true, "task": false}
@@ -337,6 +420,8 @@ def scaled_dot_product_attention(
         k: (..., S, d_k) keys.
         v: (..., S, d_v) values.
         mask: None, or bool broadcastable to (..., L, S); True = query i may attend to key j.
+            Each query needs at least one True: a row with none gives nan weights and output
+            (``F.scaled_dot_product_attention`` gives zeros there).
 
     Returns:
         (output, weights): output (..., L, d_v); weights (..., L, S), rows summing to 1,
@@ -437,6 +522,12 @@ checks.check_close(
     hint="divide the scores by sqrt(d_k) = sqrt(q.shape[-1]) = 2 (not by d_k, and not by "
     "sqrt(d_v) or sqrt of the number of keys) before the softmax",
 )
+_, _w = scaled_dot_product_attention(100.0 * _q, 100.0 * _k, _v)
+checks.check_finite(
+    _w,
+    "weights for scores of about 2e4 (q and k scaled by 100)",
+    hint="use torch.softmax, or subtract each row's maximum before exp: exp(2e4) overflows",
+)
 ### BEGIN HIDDEN TESTS
 # Reference: with v = identity, F.scaled_dot_product_attention returns the weights themselves.
 torch.manual_seed(42)
@@ -480,6 +571,13 @@ checks.check_close(
     "output vs F.scaled_dot_product_attention, q (2, 5, 8), k (2, 6, 8), v (2, 6, 3)",
     atol=1e-5,
     hint="scale by 1 / sqrt(d_k), softmax over dim=-1, then multiply by v",
+)
+_out, _ = scaled_dot_product_attention(_q.double(), _k.double(), _v.double())
+checks.check_equal(
+    _out.dtype,
+    torch.float64,
+    "output dtype for float64 inputs",
+    hint="keep the inputs' dtype: build no float32 tensor (torch.tensor(...)) along the way",
 )
 ### BEGIN HIDDEN TESTS
 torch.manual_seed(44)
@@ -526,6 +624,12 @@ checks.check_close(
     atol=1e-6,
     hint="True means 'may attend': fill the scores where the mask is False with -inf "
     "(scores.masked_fill(~mask, float('-inf'))) BEFORE the softmax, so the rest still sum to 1",
+)
+checks.check_equal(
+    bool((_w[:, 1] == 0).all()),
+    True,
+    "weights of the masked key 1 are exactly 0",
+    hint="fill the masked scores with -inf before the softmax; do not add a small number after it",
 )
 ### BEGIN HIDDEN TESTS
 torch.manual_seed(45)
@@ -590,7 +694,7 @@ checks.check_close(_out4, _ref, "output with a (B, 1, 1, S) padding mask", atol=
 # `(B, 1, S)` tensor that broadcasts over the queries.
 
 # %% [markdown]
-# ### Exercise 4.2: the causal mask (3 points)
+# ### Exercise 4.3: the causal mask (3 points)
 #
 # Write `causal_mask(L)`: return a `torch.bool` tensor of shape `(L, L)` that is `True` where
 # key `j` is at or before query `i` (`j <= i`) and `False` elsewhere. `torch.tril` or a
@@ -705,7 +809,7 @@ for _L in (2, 6, 9):
 # when you copy hand-set or pretrained weights into it, as we will in section 7.
 
 # %% [markdown]
-# ### Exercise 4.3: a `SelfAttention` module (5 points)
+# ### Exercise 4.4: a `SelfAttention` module (5 points)
 #
 # Complete `SelfAttention(d_model, d_k, d_v)`:
 # - in `__init__`, create three projections **without bias**, with exactly these names:
@@ -714,6 +818,8 @@ for _L in (2, 6, 9):
 # - `forward(x, mask=None)` takes `x` of shape `(..., L, d_model)`, projects it to queries, keys
 #   and values, and returns `(output, weights)` from your `scaled_dot_product_attention`, of
 #   shapes `(..., L, d_v)` and `(..., L, L)`. Pass the mask through.
+# - The module is trained: gradients must reach all three projections (no `torch.no_grad()` or
+#   `.detach()` in `forward`).
 
 # %% nbgrader={"grade": false, "grade_id": "SelfAttention", "locked": false, "schema_version": 3, "solution": true, "task": false}
 class SelfAttention(nn.Module):
@@ -875,6 +981,25 @@ checks.check_close(
     atol=1e-5,
     hint="values come from v_proj(x), not x itself or k_proj(x)",
 )
+
+
+# the module's gradients reach all three projections: a backward pass through the module
+def _projection_gradients(attn, x, readout):
+    out, _ = attn(x)
+    (out * readout).sum().backward()
+    return [getattr(attn, name).weight.grad for name in ("q_proj", "k_proj", "v_proj")]
+
+
+_grads = checks.probe(
+    _projection_gradients, SelfAttention(4, 3, 2), torch.randn(2, 5, 4), torch.randn(2, 5, 2)
+)
+for _name, _g in zip(("q_proj", "k_proj", "v_proj"), _grads, strict=True):
+    checks.check_equal(
+        _g is not None and bool(_g.abs().sum() > 0),
+        True,
+        f"{_name} receives a gradient",
+        hint="no torch.no_grad() or .detach() in forward: the projections are trained",
+    )
 ### BEGIN HIDDEN TESTS
 # Reference 2: torch.nn.MultiheadAttention with one head, no bias, and an identity output layer.
 torch.manual_seed(51)
@@ -891,15 +1016,6 @@ with torch.no_grad():
     _out, _w = _attn(_x)
 checks.check_close(_out, _ref, "output vs nn.MultiheadAttention with one head", atol=1e-5)
 checks.check_close(_w, _ref_w, "weights vs nn.MultiheadAttention with one head", atol=1e-5)
-# the module's gradients reach all three projections
-_attn = SelfAttention(4, 3, 2)
-_out, _ = _attn(torch.randn(2, 5, 4))
-(_out * torch.randn(2, 5, 2)).sum().backward()
-for _name in ("q_proj", "k_proj", "v_proj"):
-    _g = getattr(_attn, _name).weight.grad
-    checks.check_equal(
-        _g is not None and bool(_g.abs().sum() > 0), True, f"{_name} receives a gradient"
-    )
 ### END HIDDEN TESTS
 
 # %% nbgrader={"grade": true, "grade_id": "test_self_attention_mask", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
@@ -945,14 +1061,42 @@ def hand_set_layer(example: data.SelfAttentionExample) -> SelfAttention:
     return layer
 
 
+def builtin_hand_set_attention(
+    example: data.SelfAttentionExample, x: torch.Tensor, mask: torch.Tensor | None = None
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The same layer computed by PyTorch's F.scaled_dot_product_attention: (output, weights).
+    The weights are the output for the values torch.eye(L): weights @ I = weights."""
+    q = x @ torch.tensor(example.w_q, dtype=x.dtype)  # (L, d_k)
+    k = x @ torch.tensor(example.w_k, dtype=x.dtype)  # (L, d_k)
+    v = x @ torch.tensor(example.w_v, dtype=x.dtype)  # (L, d_v)
+    output = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)  # (L, d_v)
+    weights = F.scaled_dot_product_attention(q, k, torch.eye(len(x)), attn_mask=mask)  # (L, L)
+    return output, weights
+
+
+def hand_set_attention(
+    example: data.SelfAttentionExample, x: torch.Tensor, mask: torch.Tensor | None = None
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Your SelfAttention with the hand-set weights; PyTorch's built-in, with a banner, while
+    your SelfAttention (or the scaled_dot_product_attention it calls) is not finished."""
+    try:
+        with torch.no_grad():
+            return hand_set_layer(example)(x, mask)
+    except NotImplementedError:
+        print(
+            "*** your `SelfAttention` (or its `scaled_dot_product_attention`) is not finished: "
+            "this uses PyTorch's built-in instead ***"
+        )
+        return builtin_hand_set_attention(example, x, mask)
+
+
 elephant = data.self_attention_example(
     "the elephant didn't cross the street because it was too tired"
 )
 results = {}
 for example in (girl, elephant):
     x = torch.tensor(example.embeddings, dtype=torch.float32)  # (L, d_model)
-    with torch.no_grad():
-        results[example.tokens] = hand_set_layer(example)(x)
+    results[example.tokens] = hand_set_attention(example, x)
 
 for example in (girl, elephant):
     plots.heatmap(
@@ -1021,8 +1165,12 @@ print("value of 'street':   ", value_of["street"])
 
 # %% tags=["demo"]
 x = torch.tensor(elephant.embeddings, dtype=torch.float32)
-with torch.no_grad():
-    _, causal_weights = hand_set_layer(elephant)(x, causal_mask(len(elephant.tokens)))
+try:
+    elephant_mask = causal_mask(len(elephant.tokens))
+except NotImplementedError:
+    print("*** your `causal_mask` is not finished: this figure uses torch.tril instead ***")
+    elephant_mask = torch.ones(len(x), len(x), dtype=torch.bool).tril()
+_, causal_weights = hand_set_attention(elephant, x, elephant_mask)
 ax = plots.heatmap(
     causal_weights,
     elephant.tokens,
@@ -1084,14 +1232,16 @@ widgets.attention_explorer(
 # 1. The components of $\mathbf{q}, \mathbf{k} \in \mathbb{R}^{64}$ are independent, with mean 0
 #    and variance 1. What is the variance of $\mathbf{q}\cdot\mathbf{k}$? (a number)
 # 2. Without the $1/\sqrt{d_k}$, what happens to attention at initialisation as $d_k$ grows?
-#    (a) the weights become uniform; (b) the weights approach one-hot and the gradient through
-#    the softmax vanishes; (c) some weights become negative; (d) nothing, because the softmax
+#    (a) the weights become uniform, so every key gets the same share; (b) some weights become
+#    negative, because the large scores overflow the exponential; (c) the weights approach
+#    one-hot and the gradient through the softmax vanishes; (d) nothing, because the softmax
 #    does not depend on the scale of its input.
 # 3. How many entries of `causal_mask(5)` are `True`? (a number)
 # 4. You swap two words of a sentence and run it through `SelfAttention` (no mask, no
-#    positional information). What happens to the output? (a) nothing changes; (b) the same two
-#    output rows swap, and no other row changes; (c) every output row changes; (d) the weights
-#    no longer sum to 1.
+#    positional information). What happens to the output? (a) nothing changes, because
+#    attention sees the words as a set; (b) the same two output rows swap, and no other row
+#    changes; (c) every output row changes, because every row mixes all the words; (d) the
+#    weights of each row no longer sum to 1.
 
 # %% nbgrader={"grade": false, "grade_id": "understanding", "locked": false, "schema_version": 3, "solution": true, "task": false}
 answer_1 = None
@@ -1100,7 +1250,7 @@ answer_3 = None
 answer_4 = None
 ### BEGIN SOLUTION
 answer_1 = 64
-answer_2 = "b"
+answer_2 = "c"
 answer_3 = 15
 answer_4 = "b"
 ### END SOLUTION
@@ -1116,7 +1266,7 @@ checks.check_close(float(answer_1), 64.0, "answer_1", atol=1e-6)
 """Question 2: attention without the scaling."""
 checks.check_choice(answer_2, ["a", "b", "c", "d"], "answer_2")
 ### BEGIN HIDDEN TESTS
-checks.check_equal(answer_2, "b", "answer_2")
+checks.check_equal(answer_2, "c", "answer_2")
 ### END HIDDEN TESTS
 
 # %% nbgrader={"grade": true, "grade_id": "test_understanding_q3", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}

@@ -142,7 +142,7 @@ EQUIVALENTS = [
         "understanding",
         """
         answer_1 = np.int64(64)
-        answer_2 = "b"
+        answer_2 = "c"
         answer_3 = np.int64(15)
         answer_4 = "b"
         """,
@@ -153,7 +153,7 @@ EQUIVALENTS = [
         "understanding",
         """
         answer_1 = 8**2
-        answer_2 = "b"
+        answer_2 = "c"
         answer_3 = sum(range(1, 6))
         answer_4 = "b"
         """,
@@ -164,10 +164,43 @@ EQUIVALENTS = [
         "understanding",
         """
         answer_1 = 64.0
-        answer_2 = "b"
+        answer_2 = "c"
         answer_3 = 15.0
         answer_4 = "b"
         """,
         "floats",
+    ),
+    # ---- fresh_score_prediction -------------------------------------------------------------
+    Equivalent(
+        "fs_rounded_int",
+        "fresh_score_prediction",
+        """
+        prediction_fresh_score_variance = 7
+        """,
+        "rounded to an int",
+    ),
+    Equivalent(
+        "fs_numpy_float32",
+        "fresh_score_prediction",
+        """
+        prediction_fresh_score_variance = np.float32(7.1)
+        """,
+        "a numpy float32",
+    ),
+    Equivalent(
+        "fs_step_by_step",
+        "fresh_score_prediction",
+        """
+        prediction_fresh_score_variance = 64 * (64 * 1 / (3 * 64)) ** 2
+        """,
+        "the two steps of the hint in one expression",
+    ),
+    Equivalent(
+        "fs_tensor_item",
+        "fresh_score_prediction",
+        """
+        prediction_fresh_score_variance = torch.tensor(64.0 / 9).item()
+        """,
+        "a torch scalar's .item()",
     ),
 ]

@@ -432,7 +432,7 @@ MUTANTS = [
         "understanding",
         """
         answer_1 = 8
-        answer_2 = "b"
+        answer_2 = "c"
         answer_3 = 15
         answer_4 = "b"
         """,
@@ -444,7 +444,7 @@ MUTANTS = [
         "understanding",
         """
         answer_1 = 1
-        answer_2 = "b"
+        answer_2 = "c"
         answer_3 = 15
         answer_4 = "b"
         """,
@@ -480,7 +480,7 @@ MUTANTS = [
         "understanding",
         """
         answer_1 = 64
-        answer_2 = "b"
+        answer_2 = "c"
         answer_3 = 10
         answer_4 = "b"
         """,
@@ -492,7 +492,7 @@ MUTANTS = [
         "understanding",
         """
         answer_1 = 64
-        answer_2 = "b"
+        answer_2 = "c"
         answer_3 = 25
         answer_4 = "b"
         """,
@@ -504,7 +504,7 @@ MUTANTS = [
         "understanding",
         """
         answer_1 = 64
-        answer_2 = "b"
+        answer_2 = "c"
         answer_3 = 15
         answer_4 = 'a'
         """,
@@ -516,11 +516,66 @@ MUTANTS = [
         "understanding",
         """
         answer_1 = 64
-        answer_2 = "b"
+        answer_2 = "c"
         answer_3 = 15
         answer_4 = 'the rows swap'
         """,
         ("test_understanding_q4",),
         "answers in words instead of a letter",
+    ),
+    # ---- fresh_score_prediction -----------------------------------------------------------------
+    Mutant(
+        "fs_unit_variance",
+        "fresh_score_prediction",
+        """
+        prediction_fresh_score_variance = 64
+        """,
+        ("test_fresh_score_prediction",),
+        "keeps the footnote's unit variance: ignores the initialisation",
+    ),
+    Mutant(
+        "fs_one_third_once",
+        "fresh_score_prediction",
+        """
+        prediction_fresh_score_variance = 64 / 3
+        """,
+        ("test_fresh_score_prediction",),
+        "applies the 1/3 of the queries but not that of the keys",
+    ),
+    Mutant(
+        "fs_standard_deviation",
+        "fresh_score_prediction",
+        """
+        prediction_fresh_score_variance = 8 / 3
+        """,
+        ("test_fresh_score_prediction",),
+        "gives the standard deviation sqrt(64/9), not the variance",
+    ),
+    Mutant(
+        "fs_query_variance",
+        "fresh_score_prediction",
+        """
+        prediction_fresh_score_variance = 1 / 3
+        """,
+        ("test_fresh_score_prediction",),
+        "gives the variance of one query component, not of the score",
+    ),
+    Mutant(
+        "fs_weight_variance_per_term",
+        "fresh_score_prediction",
+        """
+        prediction_fresh_score_variance = 64 / (3 * 64) ** 2
+        """,
+        ("test_fresh_score_prediction",),
+        "multiplies the weight variances instead of summing the terms",
+    ),
+    Mutant(
+        "fs_normalised",
+        "fresh_score_prediction",
+        """
+        prediction_fresh_score_variance = 1
+        """,
+        ("test_fresh_score_prediction",),
+        "thinks a fresh layer keeps every variance at 1",
     ),
 ]

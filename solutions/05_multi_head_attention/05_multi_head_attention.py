@@ -13,7 +13,7 @@
 # ---
 
 # %% [markdown]
-# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/attention-course/attention-course/blob/main/notebooks/05_multi_head_attention/05_multi_head_attention.ipynb)
+# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/attention-course/attention-course-student/blob/main/notebooks/05_multi_head_attention/05_multi_head_attention.ipynb)
 
 # %% [markdown]
 # # 05 · Multi-head attention: parallel heads, and what attention costs
@@ -63,7 +63,7 @@ import os
 import subprocess
 import sys
 
-COURSE_REPOSITORY = "git+https://github.com/attention-course/attention-course@main"
+COURSE_REPOSITORY = "git+https://github.com/attention-course/attention-course-student@main"
 if importlib.util.find_spec("course_lib") is None:
     source = os.environ.get("COURSE_LIB_SOURCE", COURSE_REPOSITORY)
     print(f"Installing course_lib from {source} ...")
@@ -115,7 +115,8 @@ def scaled_dot_product_attention(
         k: (..., S, d_k) keys.
         v: (..., S, d_v) values.
         mask: bool, broadcastable to (..., L, S); True = may attend. Every query needs at least
-            one key it may attend to, or its row of weights is 0/0 = nan.
+            one key it may attend to, or its row of weights is 0/0 = nan (where
+            ``F.scaled_dot_product_attention`` would return zeros for that query).
 
     Returns:
         (output (..., L, d_v), weights (..., L, S)); each row of weights sums to 1.
@@ -375,8 +376,20 @@ for _B, _h, _L, _dh in [(2, 3, 5, 4), (1, 8, 4, 2), (3, 1, 6, 5), (2, 4, 7, 3)]:
 # **Masks** follow the course convention of notebooks 03 and 04: a bool tensor, True = may
 # attend, broadcastable to `(B, h, L, S)`. A causal mask is `(L, L)`; a padding mask over the
 # keys of each sentence, `(B, S)`, becomes `mask[:, None, None, :]`, shape `(B, 1, 1, S)`.
-# (PyTorch's `nn.MultiheadAttention` uses the opposite convention, True = *not* allowed:
-# section 4 converts.)
+# A query whose row of the mask is all False has no key to attend to: its weights come out
+# 0/0 = `nan`, and so does its output. Every mask of this course leaves each query at least one
+# key.
+#
+# PyTorch is not consistent about what True means in a boolean mask, so check before you pass
+# one on:
+#
+# | where | True means | a query with no allowed key gets |
+# |---|---|---|
+# | this course (notebooks 03 to 07) | may attend | `nan` |
+# | `F.scaled_dot_product_attention(attn_mask=...)` | may attend | zeros |
+# | `nn.MultiheadAttention`, `nn.Transformer*` (`attn_mask`, `key_padding_mask`, `mask`) | must *not* attend | `nan` (in `nn.MultiheadAttention`) |
+#
+# Section 4 converts our masks for `nn.MultiheadAttention` with `~mask`.
 #
 # The constructor is written for you: it fixes the names of the four projections, which the
 # tests and section 4 rely on.
@@ -746,6 +759,26 @@ checks.check_close(
     hint="in_proj_weight is (3D, D): rows 0..D-1 are W_q, then W_k, then W_v; nn.Linear "
     "stores (out, in) the same way, so copy without transposing",
 )
+_expected = _ref.in_proj_weight[:8].detach().clone()
+
+
+def _after_changing_reference(load, module, reference):
+    """Load, then add 1 to every parameter of the reference: a copy leaves the module alone."""
+    load(module, reference)
+    with torch.no_grad():
+        for p in reference.parameters():
+            p.add_(1.0)
+    return {name: p.detach().clone() for name, p in module.named_parameters()}
+
+
+_held = checks.probe(_after_changing_reference, load_torch_weights, MultiHeadAttention(8, 2), _ref)
+checks.check_close(
+    _held["q_proj.weight"],
+    _expected,
+    "q_proj.weight after adding 1 to the reference's parameters",
+    hint="copy the values with param.copy_(...) inside torch.no_grad(); assigning the "
+    "reference's tensors (or their .data) shares storage, so later changes leak through",
+)
 ### BEGIN HIDDEN TESTS
 for _D, _h in [(8, 2), (12, 3), (6, 1)]:
     torch.manual_seed(60 + _D)
@@ -769,13 +802,13 @@ for _D, _h in [(8, 2), (12, 3), (6, 1)]:
     _params = dict(_m.named_parameters())
     for _name, _value in _expected.items():
         checks.check_close(_params[_name], _value, f"{_name} after loading (D={_D})", atol=0.0)
-    with torch.no_grad():  # the module holds copies: changing the reference leaves it alone
-        for _p in _ref.parameters():
-            _p.add_(1.0)
-    _params = dict(_m.named_parameters())
+    # the module holds copies: changing the reference leaves it alone
+    _held = checks.probe(
+        _after_changing_reference, load_torch_weights, MultiHeadAttention(_D, _h), _ref
+    )
     for _name, _value in _expected.items():
         checks.check_close(
-            _params[_name], _value, f"{_name} after changing the reference (must be a copy)"
+            _held[_name], _value, f"{_name} after changing the reference (must be a copy)"
         )
 ### END HIDDEN TESTS
 
@@ -844,8 +877,8 @@ for _D, _h, _B, _L, _S in [(16, 4, 2, 3, 7), (24, 6, 3, 5, 5), (12, 2, 1, 4, 4)]
 #   frequencies (notebook 06 builds such codes properly). Rotating each pair back by one step
 #   turns the code of position $t$ into the code of $t - 1$, and that rotation is a linear map,
 #   so a query projection can do it;
-# - **meaning** (dimensions 4 to 15): twelve yes/no features such as *noun*, *pronoun*,
-#   *adjective*, *animate*.
+# - **meaning** (dimensions 4 to 15): eleven yes/no features such as *noun*, *pronoun*,
+#   *adjective*, *animate* (the twelfth dimension, 15, is left at zero).
 #
 # Heads 0 and 1 read only the position block, heads 2 and 3 only the meaning block: four
 # subspaces, four questions. Head 0 asks for the previous word and head 1 for the next one;
@@ -930,10 +963,45 @@ HEAD_NAMES = ["head 0: previous word", "head 1: next word", "head 2: pronoun -> 
 HEAD_NAMES += ["head 3: same category"]
 x_toy = embed(SENTENCE)[None]  # (1, L, 16)
 
+
 # %% tags=["demo"]
+def builtin_twin(layer: MultiHeadAttention) -> nn.MultiheadAttention:
+    """PyTorch's nn.MultiheadAttention holding the weights of ``layer``: the demos' stand-in
+    while your forward (or the split_heads and merge_heads it calls) is not finished."""
+    d_model = layer.q_proj.in_features
+    twin = nn.MultiheadAttention(d_model, layer.num_heads, batch_first=True)
+    projections = (layer.q_proj, layer.k_proj, layer.v_proj)
+    with torch.no_grad():
+        twin.in_proj_weight.copy_(torch.cat([p.weight for p in projections]))  # (3D, D)
+        twin.in_proj_bias.copy_(torch.cat([p.bias for p in projections]))  # (3D,)
+        twin.out_proj.weight.copy_(layer.out_proj.weight)
+        twin.out_proj.bias.copy_(layer.out_proj.bias)
+    return twin.to(layer.q_proj.weight.device)
+
+
+def forward_is_written() -> bool:
+    """Whether your MultiHeadAttention runs; if not, a banner says what the demos use."""
+    try:
+        MultiHeadAttention(8, 2)(*[torch.zeros(1, 3, 8)] * 3)
+    except NotImplementedError:
+        print(
+            "*** your `MultiHeadAttention` (or its `split_heads` / `merge_heads`) is not "
+            "finished: this cell uses PyTorch's built-in nn.MultiheadAttention instead ***"
+        )
+        return False
+    return True
+
+
+def self_attention_weights(layer: MultiHeadAttention, x: torch.Tensor) -> torch.Tensor:
+    """Per-head weights (B, h, L, L) of ``layer`` on x (B, L, D), without gradients."""
+    with torch.no_grad():
+        if forward_is_written():
+            return layer(x, x, x)[1]
+        return builtin_twin(layer)(x, x, x, average_attn_weights=False)[1]
+
+
 toy_layer = hand_built_heads()
-with torch.no_grad():
-    _, toy_weights = toy_layer(x_toy, x_toy, x_toy)  # (1, 4, L, L)
+toy_weights = self_attention_weights(toy_layer, x_toy)  # (1, 4, L, L)
 
 fig, axes = plt.subplots(2, 2, figsize=(13, 11), layout="constrained")
 for head, ax in enumerate(axes.flat):
@@ -953,8 +1021,10 @@ plt.show()
 it = SENTENCE.index("it")
 for head, name in enumerate(HEAD_NAMES):
     row = toy_weights[0, head, it]
-    best = int(row.argmax())
-    print(f"{name:<34} 'it' attends most to {SENTENCE[best]!r} ({row[best]:.2f})")
+    top = [j for j in range(len(SENTENCE)) if row[j] > row.max() - 1e-6]  # ties included
+    words = " = ".join(repr(SENTENCE[j]) for j in top)
+    tie = f" ({len(top)}-way tie, {row.max():.2f} each)" if len(top) > 1 else f" ({row.max():.2f})"
+    print(f"{name:<34} 'it' attends most to {words}{tie}")
 
 # %% [markdown]
 # Read each panel by rows: row "it" is where "it" looks. Heads 0 and 1 are two shifted
@@ -962,9 +1032,11 @@ for head, name in enumerate(HEAD_NAMES):
 # back on itself, the last word likewise). Head 2 is uniform wherever it has nothing to ask,
 # but its rows for "it" and "tired" point at "elephant": the street is a noun too, but not an
 # animate one. Head 3 shows blocks: every word spreads its attention over the words of its own
-# category. Which head "resolves" the pronoun? Only head 2 singles out the elephant, and only
-# because its subspace holds the *animate* feature: head 3 cannot tell the elephant from the
-# street, and the positional heads cannot see meaning at all.
+# category; for "it" that is an exact three-way tie between "elephant", "street" and "it"
+# itself, the nouns and the pronoun, as the printout says. Which head "resolves" the pronoun?
+# Only head 2 singles out the elephant, and only because its subspace holds the *animate*
+# feature: head 3 cannot tell the elephant from the street, and the positional heads cannot
+# see meaning at all.
 #
 # **Why not one big head?** Use the very same four projection matrices as a single head
 # (`num_heads=1`): every score becomes the *sum* of the four heads' dot products, fed to one
@@ -973,8 +1045,7 @@ for head, name in enumerate(HEAD_NAMES):
 
 # %% tags=["demo"]
 one_head = hand_built_heads(num_heads=1)  # the same weights, one head of size 16
-with torch.no_grad():
-    _, one_head_weights = one_head(x_toy, x_toy, x_toy)  # (1, 1, L, L)
+one_head_weights = self_attention_weights(one_head, x_toy)  # (1, 1, L, L)
 ax = plots.heatmap(
     one_head_weights[0, 0],
     SENTENCE,
@@ -1040,6 +1111,46 @@ print(f", head 2 of the four-head layer {toy_weights[0, 2, it, 1]:.2f}")
 # that is mostly the `(B, h, n, n)` weights, which the softmax's backward pass needs; for the
 # RNN, mostly its `(B, n, d)` hidden states.
 
+# %% [markdown]
+# ### Exercise 5.5: predict, then measure (1 point)
+#
+# Before you run the lab, predict one of its numbers and write it down here. It is graded;
+# the measurement is not.
+#
+# For $d = 64$ (4 heads, a batch of 4), the sequence grows from $n = 256$ to $n = 1024$, four
+# times as long. By what factor does the memory that your `MultiHeadAttention` keeps for the
+# backward pass grow? (A number; within 25% of the measured factor is enough. The lab prints
+# the measured factor on a line of its own.)
+#
+# Hint: list what the forward pass must keep: the projected queries, keys and values, the
+# `(B, h, n, n)` weights, the context before `out_proj`... How does each grow with $n$, and
+# which is largest when $n$ is several times $d$?
+
+# %% nbgrader={"grade": false, "grade_id": "memory_prediction", "locked": false, "schema_version": 3, "solution": true, "task": false}
+prediction_memory_factor = None
+### BEGIN SOLUTION
+# The (B, h, n, n) weights grow 16-fold and dominate; the (B, n, d) tensors grow 4-fold.
+prediction_memory_factor = 16
+### END SOLUTION
+
+# %% nbgrader={"grade": true, "grade_id": "test_memory_prediction", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+"""The prediction: how attention's saved memory grows from n = 256 to 1024 (within 25%)."""
+checks.check_type(
+    prediction_memory_factor,
+    (int, float),
+    "prediction_memory_factor",
+    hint="a number, like 2: the memory at n = 1024 divided by the memory at n = 256",
+)
+### BEGIN HIDDEN TESTS
+checks.check_close(
+    float(prediction_memory_factor),
+    13.1,  # measured: 69.0 MB / 5.27 MB, the same on every machine (bytes, not seconds)
+    "prediction_memory_factor",
+    atol=0.25 * 13.1,
+    rtol=0.0,
+)
+### END HIDDEN TESTS
+
 # %% tags=["demo"]
 D_VALUES = (64, 128)
 BATCH, LAB_HEADS = 4, 4
@@ -1050,6 +1161,7 @@ LENGTHS = size_switch(
 )
 
 results = []  # (d, n, attention s, rnn s, attention bytes, rnn bytes)
+yours = forward_is_written()  # if not, PyTorch's nn.MultiheadAttention stands in
 lab_start = time.perf_counter()
 threads = torch.get_num_threads()
 if DEVICE.type == "cpu":
@@ -1058,6 +1170,8 @@ try:
     for d in D_VALUES:
         torch.manual_seed(0)
         attention_layer = MultiHeadAttention(d, LAB_HEADS).to(DEVICE).eval()
+        if not yours:
+            attention_layer = builtin_twin(attention_layer).eval()
         rnn_layer = nn.RNN(d, d, batch_first=True).to(DEVICE).eval()
         for n in LENGTHS:
             x = torch.randn(BATCH, n, d, device=DEVICE)  # (B, n, d)
@@ -1081,6 +1195,11 @@ for d, n, t_att, t_rnn, m_att, m_rnn in results:
     print(f"{d:>4} {n:>5} {n / d:>6.3g} | {1e3 * t_att:>12.3f} {1e3 * t_rnn:>8.3f} ", end="")
     print(f"{t_att / t_rnn:>6.2f} | {n / d:>13.3g} {2 + n / d:>12.3g} | ", end="")
     print(f"{m_att / 2**20:>12.3f} {m_rnn / 2**20:>7.3f}")
+memory_of = {(d, n): m_att for d, n, _, _, m_att, _ in results}
+print(
+    "exercise 5.5: for d = 64, from n = 256 to n = 1024 the attention memory grew "
+    f"x{memory_of[64, 1024] / memory_of[64, 256]:.1f}"
+)
 
 
 # %% tags=["demo"]
@@ -1145,9 +1264,10 @@ for d in D_VALUES:
 # slope $k$.
 #
 # - *Time* (left). The RNN's time is close to a line of slope 1: each extra token is one more
-#   step of the same size. Self-attention's time starts flat, where fixed costs and the four
-#   projections dominate, then bends up to slope 2 as the $n \times n$ matrices take over, and
-#   steeper still once they no longer fit in the processor's caches.
+#   step of the same size. Self-attention's time starts with a slope below 1 (each doubling of
+#   $n$ from 16 multiplies it by about 1.5 to 2 for $d = 64$), where fixed costs and the four
+#   projections, which grow like $n$, dominate; then it bends up to slope 2 as the $n \times n$
+#   matrices take over, and steeper still once they no longer fit in the processor's caches.
 # - *Ratio* (middle): attention's time divided by the RNN's, against $n/d$, next to Table 1's
 #   work ratio $n^2d / nd^2 = n/d$ (dashed) and the ratio for the whole layers, $2 + n/d$
 #   (dotted, counting our four projections). For short sequences the measured ratio stays
@@ -1156,9 +1276,11 @@ for d in D_VALUES:
 #   From about $n = d$ on, the ratio climbs with $n/d$ as Table 1 says, and attention becomes
 #   the slower layer within a small factor of $n = d$.
 # - *Memory* (right). Attention's memory is soon dominated by its weights: for long sequences
-#   it grows nearly four-fold for each doubling of $n$ and hardly depends on $d$ (the two
-#   attention curves come together; for short ones the projections, which grow with $d$, still
-#   count), while the RNN's grows two-fold, in proportion to $d$.
+#   it grows nearly four-fold for each doubling of $n$ and hardly depends on $d$. The two
+#   attention curves come together only once $n$ is several times $d$ (at $n = 1024$ they
+#   differ by under 10%); for shorter sequences the projections, whose memory grows like $n d$,
+#   still count, and at $n = 16$ the curve for $d = 128$ lies about twice as high as the one
+#   for $d = 64$. The RNN's memory grows two-fold per doubling of $n$, in proportion to $d$.
 #
 # The printouts above give your machine's numbers. Timings move with the processor, the load
 # from other programs and the PyTorch version; the shapes of the curves do not. As an example,
@@ -1179,6 +1301,22 @@ for d in D_VALUES:
 # plain version).
 
 # %% [markdown]
+# **Exercise 5.5, measured.** From $n = 256$ to $n = 1024$ the memory of attention for
+# $d = 64$ grew 13.1-fold (5.3 MB to 69.0 MB; bytes are counted, so every machine prints the
+# same). The weights alone, $B \cdot h \cdot n^2$ numbers of 4 bytes, grow 16-fold, from 4 MB to
+# 64 MB; the rest (the tensors of shape $(B, n, d)$: inputs and outputs of the projections,
+# the context) grows 4-fold, from 1.3 MB to 5 MB. At $n = 256 = 4d$ that rest is still a quarter of the
+# total, so the factor lands between 4 and 16, nearer 16; at longer $n$ it approaches 16.
+#
+# Now compare with your prediction, in the cell below: what did you predict, what was
+# measured, and what did your reasoning leave out, if anything? (Not graded automatically;
+# it stays in your notebook for your teacher to read.)
+
+# %% [markdown]
+# **Your comparison.** *(Double-click this cell and replace this line with a few
+# sentences: what you predicted, what was measured, and where and why they differ.)*
+
+# %% [markdown]
 # ## 7. Check your understanding (5 points)
 #
 # Set each answer below. Multiple choice answers are a single letter (a string, like `"b"`);
@@ -1187,18 +1325,18 @@ for d in D_VALUES:
 # 1. A model has $d_{\text{model}} = 512$ and 8 heads. How many features does each head's
 #    query vector have? (a number)
 # 2. You change `MultiHeadAttention(512, 8)` into `MultiHeadAttention(512, 16)`. The number of
-#    parameters: (a) doubles; (b) halves; (c) stays the same; (d) grows 4-fold.
+#    parameters: (a) doubles; (b) halves; (c) stays the same; (d) grows four-fold.
 # 3. By Table 1, the work of a self-attention layer is $O(n^2 d)$ and that of a recurrent layer
 #    $O(n d^2)$. For $n = 2048$ tokens and $d = 512$, what is the ratio
 #    $n^2 d \,/\, n d^2$? (a number)
-# 4. Which statement matches Table 1? (a) self-attention needs $O(n)$ sequential operations and
-#    a recurrent layer $O(1)$; (b) self-attention needs $O(1)$ sequential operations and a
-#    recurrent layer $O(n)$; (c) both need $O(n)$; (d) both need $O(1)$.
+# 4. Which statement matches Table 1? (a) self-attention needs $O(1)$ sequential operations and
+#    a recurrent layer $O(n)$; (b) self-attention needs $O(n)$ sequential operations and a
+#    recurrent layer $O(1)$; (c) both need $O(n)$; (d) both need $O(1)$.
 # 5. `split_heads` written as `x.reshape(B, h, L, d_head)`, without a transpose, returns the
-#    right shape. What is wrong with it? (a) nothing, it is the same tensor; (b) the head axis
-#    and the position axis are mixed up, so a "head" holds whole feature vectors of a few tokens
-#    instead of one slice of every token; (c) it only fails when `h = 1`; (d) the values are
-#    scaled by $\sqrt{h}$.
+#    right shape. What is wrong with it? (a) nothing, it is the same tensor with the same values
+#    in the same places; (b) the values come out multiplied by $\sqrt{h}$, so every head's
+#    scores are too large and its softmax saturates; (c) the head and position axes are mixed
+#    up: a "head" holds a few whole tokens, not a slice of every token; (d) it only gives wrong values when `h = 1`.
 
 # %% nbgrader={"grade": false, "grade_id": "understanding", "locked": false, "schema_version": 3, "solution": true, "task": false}
 answer_1 = None
@@ -1210,8 +1348,8 @@ answer_5 = None
 answer_1 = 64
 answer_2 = "c"
 answer_3 = 4.0
-answer_4 = "b"
-answer_5 = "b"
+answer_4 = "a"
+answer_5 = "c"
 ### END SOLUTION
 
 # %% nbgrader={"grade": true, "grade_id": "test_understanding_q1", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
@@ -1239,14 +1377,14 @@ checks.check_close(float(answer_3), 4.0, "answer_3", atol=1e-3)
 """Question 4: sequential operations."""
 checks.check_choice(answer_4, ["a", "b", "c", "d"], "answer_4")
 ### BEGIN HIDDEN TESTS
-checks.check_equal(answer_4, "b", "answer_4")
+checks.check_equal(answer_4, "a", "answer_4")
 ### END HIDDEN TESTS
 
 # %% nbgrader={"grade": true, "grade_id": "test_understanding_q5", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 """Question 5: the reshape without a transpose."""
 checks.check_choice(answer_5, ["a", "b", "c", "d"], "answer_5")
 ### BEGIN HIDDEN TESTS
-checks.check_equal(answer_5, "b", "answer_5")
+checks.check_equal(answer_5, "c", "answer_5")
 ### END HIDDEN TESTS
 
 # %% [markdown]

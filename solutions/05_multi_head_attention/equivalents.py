@@ -175,8 +175,8 @@ EQUIVALENTS = [
         answer_1 = np.int64(64)
         answer_2 = "c"
         answer_3 = np.float64(4.0)
-        answer_4 = "b"
-        answer_5 = "b"
+        answer_4 = "a"
+        answer_5 = "c"
         """,
         "numpy scalars",
     ),
@@ -187,8 +187,8 @@ EQUIVALENTS = [
         answer_1 = 2**6
         answer_2 = "c"
         answer_3 = 16 / 4
-        answer_4 = "b"
-        answer_5 = "b"
+        answer_4 = "a"
+        answer_5 = "c"
         """,
         "expressions",
     ),
@@ -199,9 +199,46 @@ EQUIVALENTS = [
         answer_1 = 64.0
         answer_2 = "c"
         answer_3 = 4
-        answer_4 = "b"
-        answer_5 = "b"
+        answer_4 = "a"
+        answer_5 = "c"
         """,
         "64 as a float, 4 as an int",
+    ),
+    # ---- memory_prediction ------------------------------------------------------------------
+    Equivalent(
+        "mem_quadratic_expression",
+        "memory_prediction",
+        """
+        prediction_memory_factor = (1024 / 256) ** 2
+        """,
+        "n squared, as an expression (a float)",
+    ),
+    Equivalent(
+        "mem_accounting",
+        "memory_prediction",
+        """
+        _long = 4 * 4 * 1024**2 + 5 * 4 * 1024 * 64  # weights + five (B, n, d) tensors
+        _short = 4 * 4 * 256**2 + 5 * 4 * 256 * 64
+        prediction_memory_factor = _long / _short
+        """,
+        "weights plus five (B, n, d) tensors, counted",
+    ),
+    Equivalent(
+        "mem_numpy_int",
+        "memory_prediction",
+        """
+        import numpy as np
+
+        prediction_memory_factor = np.int64(16)
+        """,
+        "a numpy int",
+    ),
+    Equivalent(
+        "mem_torch_float",
+        "memory_prediction",
+        """
+        prediction_memory_factor = torch.tensor(13.0).item()
+        """,
+        "a float from a torch scalar",
     ),
 ]

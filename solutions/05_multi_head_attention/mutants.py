@@ -469,8 +469,8 @@ MUTANTS = [
         answer_1 = 8
         answer_2 = "c"
         answer_3 = 4.0
-        answer_4 = "b"
-        answer_5 = "b"
+        answer_4 = "a"
+        answer_5 = "c"
         """,
         ("test_understanding_q1",),
         "answers the number of heads instead of their size",
@@ -482,8 +482,8 @@ MUTANTS = [
         answer_1 = '64'
         answer_2 = "c"
         answer_3 = 4.0
-        answer_4 = "b"
-        answer_5 = "b"
+        answer_4 = "a"
+        answer_5 = "c"
         """,
         ("test_understanding_q1",),
         "writes the number as a string",
@@ -495,8 +495,8 @@ MUTANTS = [
         answer_1 = 64
         answer_2 = 'a'
         answer_3 = 4.0
-        answer_4 = "b"
-        answer_5 = "b"
+        answer_4 = "a"
+        answer_5 = "c"
         """,
         ("test_understanding_q2",),
         "thinks each extra head brings its own full-size projections",
@@ -508,8 +508,8 @@ MUTANTS = [
         answer_1 = 64
         answer_2 = "c"
         answer_3 = 0.25
-        answer_4 = "b"
-        answer_5 = "b"
+        answer_4 = "a"
+        answer_5 = "c"
         """,
         ("test_understanding_q3",),
         "computes d / n instead of n / d",
@@ -521,8 +521,8 @@ MUTANTS = [
         answer_1 = 64
         answer_2 = "c"
         answer_3 = 4.0
-        answer_4 = 'a'
-        answer_5 = "b"
+        answer_4 = 'b'
+        answer_5 = "c"
         """,
         ("test_understanding_q4",),
         "swaps which layer is sequential",
@@ -534,10 +534,65 @@ MUTANTS = [
         answer_1 = 64
         answer_2 = "c"
         answer_3 = 4.0
-        answer_4 = "b"
+        answer_4 = "a"
         answer_5 = 'a'
         """,
         ("test_understanding_q5",),
         "trusts the shape",
+    ),
+    # ---- memory_prediction ----------------------------------------------------------------------
+    Mutant(
+        "mem_linear",
+        "memory_prediction",
+        """
+        prediction_memory_factor = 4
+        """,
+        ("test_memory_prediction",),
+        "thinks attention keeps one state per token, like the RNN",
+    ),
+    Mutant(
+        "mem_doubling",
+        "memory_prediction",
+        """
+        prediction_memory_factor = 2
+        """,
+        ("test_memory_prediction",),
+        "reads 'four times as long' as one doubling",
+    ),
+    Mutant(
+        "mem_cubic",
+        "memory_prediction",
+        """
+        prediction_memory_factor = 64
+        """,
+        ("test_memory_prediction",),
+        "counts n * n * n: the scores as if each took work n to store",
+    ),
+    Mutant(
+        "mem_constant",
+        "memory_prediction",
+        """
+        prediction_memory_factor = 1
+        """,
+        ("test_memory_prediction",),
+        "thinks the memory is fixed by the parameters, not by n",
+    ),
+    Mutant(
+        "mem_n_log_n",
+        "memory_prediction",
+        """
+        prediction_memory_factor = 4 * 1.25
+        """,
+        ("test_memory_prediction",),
+        "expects n log n growth, as for a sort",
+    ),
+    Mutant(
+        "mem_ratio_backwards",
+        "memory_prediction",
+        """
+        prediction_memory_factor = 1 / 16
+        """,
+        ("test_memory_prediction",),
+        "divides the short sequence's memory by the long one's",
     ),
 ]

@@ -314,14 +314,39 @@ EQUIVALENTS = [
         ),
         "the Annotated Transformer's greedy_decode",
     ),
+    # ---- length_prediction -------------------------------------------------------------------
+    Equivalent(
+        "beyond_upper_case",
+        "length_prediction",
+        'prediction_beyond = "C"',
+        "the letter in upper case",
+    ),
+    Equivalent(
+        "beyond_spaces",
+        "length_prediction",
+        'prediction_beyond = " c "',
+        "the letter with spaces around it",
+    ),
+    Equivalent(
+        "beyond_numpy_string",
+        "length_prediction",
+        'prediction_beyond = np.str_("c")',
+        "a numpy string",
+    ),
+    Equivalent(
+        "beyond_indexed",
+        "length_prediction",
+        'prediction_beyond = "abcd"[2]',
+        "an expression that gives the letter",
+    ),
     # ---- understanding ----------------------------------------------------------------------
     Equivalent(
         "quiz_numpy_scalar",
         "understanding",
         """
-        answer_1 = "b"
-        answer_2 = "b"
-        answer_3 = "b"
+        answer_1 = "c"
+        answer_2 = "a"
+        answer_3 = "d"
         answer_4 = np.float64(5.66)
         answer_5 = "b"
         """,
@@ -331,9 +356,9 @@ EQUIVALENTS = [
         "quiz_exact_root",
         "understanding",
         """
-        answer_1 = "b"
-        answer_2 = "b"
-        answer_3 = "b"
+        answer_1 = "c"
+        answer_2 = "a"
+        answer_3 = "d"
         answer_4 = math.sqrt(32)
         answer_5 = "b"
         """,
@@ -343,9 +368,9 @@ EQUIVALENTS = [
         "quiz_tensor_item",
         "understanding",
         """
-        answer_1 = "b"
-        answer_2 = "b"
-        answer_3 = "b"
+        answer_1 = "c"
+        answer_2 = "a"
+        answer_3 = "d"
         answer_4 = round(sinusoidal_positional_encoding(10, 64)[7].norm().item(), 2)
         answer_5 = "b"
         """,

@@ -946,14 +946,57 @@ MUTANTS = [
         ("test_transformer_shapes", "test_transformer_decode"),
         "decodes one token too many",
     ),
+    # ---- length_prediction -----------------------------------------------------------------------
+    Mutant(
+        "beyond_a",
+        "length_prediction",
+        'prediction_beyond = "a"',
+        ("test_length_prediction",),
+        "MUTANT_A",
+    ),
+    Mutant(
+        "beyond_b",
+        "length_prediction",
+        'prediction_beyond = "b"',
+        ("test_length_prediction",),
+        "MUTANT_B",
+    ),
+    Mutant(
+        "beyond_d",
+        "length_prediction",
+        'prediction_beyond = "d"',
+        ("test_length_prediction",),
+        "MUTANT_D",
+    ),
+    Mutant(
+        "beyond_option_number",
+        "length_prediction",
+        "prediction_beyond = 3",
+        ("test_length_prediction",),
+        "gives the option's number instead of its letter",
+    ),
+    Mutant(
+        "beyond_two_letters",
+        "length_prediction",
+        'prediction_beyond = "c or d"',
+        ("test_length_prediction",),
+        "hedges between two options",
+    ),
+    Mutant(
+        "beyond_option_text",
+        "length_prediction",
+        'prediction_beyond = "OPTION_TEXT"',
+        ("test_length_prediction",),
+        "copies the option's text instead of its letter",
+    ),
     # ---- understanding ---------------------------------------------------------------------------
     Mutant(
         "q1_identical",
         "understanding",
         """
         answer_1 = 'a'
-        answer_2 = "b"
-        answer_3 = "b"
+        answer_2 = "a"
+        answer_3 = "d"
         answer_4 = 5.66
         answer_5 = "b"
         """,
@@ -964,9 +1007,9 @@ MUTANTS = [
         "q2_post_norm",
         "understanding",
         """
-        answer_1 = "b"
-        answer_2 = 'a'
-        answer_3 = "b"
+        answer_1 = "c"
+        answer_2 = 'b'
+        answer_3 = "d"
         answer_4 = 5.66
         answer_5 = "b"
         """,
@@ -977,9 +1020,9 @@ MUTANTS = [
         "q3_reversed",
         "understanding",
         """
-        answer_1 = "b"
-        answer_2 = "b"
-        answer_3 = 'c'
+        answer_1 = "c"
+        answer_2 = "a"
+        answer_3 = 'b'
         answer_4 = 5.66
         answer_5 = "b"
         """,
@@ -990,9 +1033,9 @@ MUTANTS = [
         "q4_squared",
         "understanding",
         """
-        answer_1 = "b"
-        answer_2 = "b"
-        answer_3 = "b"
+        answer_1 = "c"
+        answer_2 = "a"
+        answer_3 = "d"
         answer_4 = 32
         answer_5 = "b"
         """,
@@ -1003,9 +1046,9 @@ MUTANTS = [
         "q4_as_text",
         "understanding",
         """
-        answer_1 = "b"
-        answer_2 = "b"
-        answer_3 = "b"
+        answer_1 = "c"
+        answer_2 = "a"
+        answer_3 = "d"
         answer_4 = '5.66'
         answer_5 = "b"
         """,
@@ -1016,9 +1059,9 @@ MUTANTS = [
         "q5_padding",
         "understanding",
         """
-        answer_1 = "b"
-        answer_2 = "b"
-        answer_3 = "b"
+        answer_1 = "c"
+        answer_2 = "a"
+        answer_3 = "d"
         answer_4 = 5.66
         answer_5 = 'a'
         """,

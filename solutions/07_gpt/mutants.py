@@ -794,9 +794,10 @@ MUTANTS = [
         """
         answer_1 = 6.58
         answer_2 = 21
-        answer_3 = "b"
-        answer_4 = "b"
-        answer_5 = "b"
+        answer_3 = "c"
+        answer_4 = "d"
+        answer_5 = "a"
+        answer_6 = "d"
         """,
         ("test_understanding_q1",),
         "uses log base 2 (bits) instead of nats",
@@ -807,9 +808,10 @@ MUTANTS = [
         """
         answer_1 = 1 / 96
         answer_2 = 21
-        answer_3 = "b"
-        answer_4 = "b"
-        answer_5 = "b"
+        answer_3 = "c"
+        answer_4 = "d"
+        answer_5 = "a"
+        answer_6 = "d"
         """,
         ("test_understanding_q1",),
         "gives the probability instead of the loss",
@@ -820,9 +822,10 @@ MUTANTS = [
         """
         answer_1 = 4.56
         answer_2 = 15
-        answer_3 = "b"
-        answer_4 = "b"
-        answer_5 = "b"
+        answer_3 = "c"
+        answer_4 = "d"
+        answer_5 = "a"
+        answer_6 = "d"
         """,
         ("test_understanding_q2",),
         "forgets that a position attends to itself",
@@ -833,9 +836,10 @@ MUTANTS = [
         """
         answer_1 = 4.56
         answer_2 = 36
-        answer_3 = "b"
-        answer_4 = "b"
-        answer_5 = "b"
+        answer_3 = "c"
+        answer_4 = "d"
+        answer_5 = "a"
+        answer_6 = "d"
         """,
         ("test_understanding_q2",),
         "counts every pair, as without a mask",
@@ -847,8 +851,9 @@ MUTANTS = [
         answer_1 = 4.56
         answer_2 = 21
         answer_3 = 'a'
-        answer_4 = "b"
-        answer_5 = "b"
+        answer_4 = "d"
+        answer_5 = "a"
+        answer_6 = "d"
         """,
         ("test_understanding_q3",),
         "confuses top_k=1 with temperature 1",
@@ -859,9 +864,10 @@ MUTANTS = [
         """
         answer_1 = 4.56
         answer_2 = 21
-        answer_3 = "b"
+        answer_3 = "c"
         answer_4 = 'a'
-        answer_5 = "b"
+        answer_5 = "a"
+        answer_6 = "d"
         """,
         ("test_understanding_q4",),
         "has the direction of the temperature backwards",
@@ -872,11 +878,490 @@ MUTANTS = [
         """
         answer_1 = 4.56
         answer_2 = 21
-        answer_3 = "b"
-        answer_4 = "b"
+        answer_3 = "c"
+        answer_4 = "d"
         answer_5 = 'c'
+        answer_6 = "d"
         """,
         ("test_understanding_q5",),
         "thinks the fused kernel stores the T x T matrix too",
+    ),
+    Mutant(
+        "q6_cache_rebuilt",
+        "understanding",
+        """
+        answer_1 = 4.56
+        answer_2 = 21
+        answer_3 = "c"
+        answer_4 = "d"
+        answer_5 = "a"
+        answer_6 = "a"
+        """,
+        ("test_understanding_q6",),
+        "thinks the cache is rebuilt at every step (then it would save nothing)",
+    ),
+    # ---- cached_attention ------------------------------------------------------------------------
+    Mutant(
+        "ca_concat_on_heads_axis",
+        "cached_attention",
+        """
+        B, Tn, D = x.shape
+        q, k, v = (t.view(B, Tn, attn.num_heads, attn.d_head).transpose(1, 2)
+                   for t in attn.qkv(x).split(D, dim=-1))
+        if past is not None:
+            k = torch.cat([past[0], k], dim=1)
+            v = torch.cat([past[1], v], dim=1)
+        Tk = k.shape[2]
+        allowed = torch.ones(Tn, Tk, dtype=torch.bool).tril(Tk - Tn)
+        scores = q @ k.transpose(-2, -1) / math.sqrt(attn.d_head)
+        scores = scores.masked_fill(~allowed, float("-inf"))
+        y = (torch.softmax(scores, dim=-1) @ v).transpose(1, 2).reshape(B, Tn, D)
+        return attn.proj(y), (k, v)
+        """,
+        ("test_cached_attention_cache", "test_cached_attention_steps"),
+        "concatenates the cache along the heads axis (dim=1) instead of time (dim=2)",
+    ),
+    Mutant(
+        "ca_returns_old_cache",
+        "cached_attention",
+        """
+        B, Tn, D = x.shape
+        q, k_new, v_new = (t.view(B, Tn, attn.num_heads, attn.d_head).transpose(1, 2)
+                           for t in attn.qkv(x).split(D, dim=-1))
+        k, v = k_new, v_new
+        if past is not None:
+            k = torch.cat([past[0], k_new], dim=2)
+            v = torch.cat([past[1], v_new], dim=2)
+        Tk = k.shape[2]
+        allowed = torch.ones(Tn, Tk, dtype=torch.bool).tril(Tk - Tn)
+        scores = q @ k.transpose(-2, -1) / math.sqrt(attn.d_head)
+        scores = scores.masked_fill(~allowed, float("-inf"))
+        y = (torch.softmax(scores, dim=-1) @ v).transpose(1, 2).reshape(B, Tn, D)
+        return attn.proj(y), (past if past is not None else (k_new, v_new))
+        """,
+        ("test_cached_attention_cache", "test_cached_attention_steps"),
+        "returns the cache it was given: it never grows past the prompt",
+    ),
+    Mutant(
+        "ca_mask_not_shifted",
+        "cached_attention",
+        """
+        B, Tn, D = x.shape
+        q, k, v = (t.view(B, Tn, attn.num_heads, attn.d_head).transpose(1, 2)
+                   for t in attn.qkv(x).split(D, dim=-1))
+        if past is not None:
+            k = torch.cat([past[0], k], dim=2)
+            v = torch.cat([past[1], v], dim=2)
+        Tk = k.shape[2]
+        allowed = torch.ones(Tn, Tk, dtype=torch.bool).tril()
+        scores = q @ k.transpose(-2, -1) / math.sqrt(attn.d_head)
+        scores = scores.masked_fill(~allowed, float("-inf"))
+        y = (torch.softmax(scores, dim=-1) @ v).transpose(1, 2).reshape(B, Tn, D)
+        return attn.proj(y), (k, v)
+        """,
+        ("test_cached_attention_steps",),
+        "the causal triangle from the top-left corner: the new query reads only the oldest key",
+    ),
+    Mutant(
+        "ca_sdpa_is_causal",
+        "cached_attention",
+        """
+        B, Tn, D = x.shape
+        q, k, v = (t.view(B, Tn, attn.num_heads, attn.d_head).transpose(1, 2)
+                   for t in attn.qkv(x).split(D, dim=-1))
+        if past is not None:
+            k = torch.cat([past[0], k], dim=2)
+            v = torch.cat([past[1], v], dim=2)
+        y = F.scaled_dot_product_attention(q, k, v, is_causal=True)
+        return attn.proj(y.transpose(1, 2).reshape(B, Tn, D)), (k, v)
+        """,
+        ("test_cached_attention_steps",),
+        "is_causal=True with a cache: PyTorch aligns the triangle to the top-left corner",
+    ),
+    Mutant(
+        "ca_no_mask",
+        "cached_attention",
+        """
+        B, Tn, D = x.shape
+        q, k, v = (t.view(B, Tn, attn.num_heads, attn.d_head).transpose(1, 2)
+                   for t in attn.qkv(x).split(D, dim=-1))
+        if past is not None:
+            k = torch.cat([past[0], k], dim=2)
+            v = torch.cat([past[1], v], dim=2)
+        scores = q @ k.transpose(-2, -1) / math.sqrt(attn.d_head)
+        y = (torch.softmax(scores, dim=-1) @ v).transpose(1, 2).reshape(B, Tn, D)
+        return attn.proj(y), (k, v)
+        """,
+        ("test_cached_attention_prefill",),
+        "no mask at all: right for one new token, but the prompt's positions see their future",
+    ),
+    Mutant(
+        "ca_new_keys_first",
+        "cached_attention",
+        """
+        B, Tn, D = x.shape
+        q, k, v = (t.view(B, Tn, attn.num_heads, attn.d_head).transpose(1, 2)
+                   for t in attn.qkv(x).split(D, dim=-1))
+        if past is not None:
+            k = torch.cat([k, past[0]], dim=2)
+            v = torch.cat([v, past[1]], dim=2)
+        Tk = k.shape[2]
+        allowed = torch.ones(Tn, Tk, dtype=torch.bool).tril(Tk - Tn)
+        scores = q @ k.transpose(-2, -1) / math.sqrt(attn.d_head)
+        scores = scores.masked_fill(~allowed, float("-inf"))
+        y = (torch.softmax(scores, dim=-1) @ v).transpose(1, 2).reshape(B, Tn, D)
+        return attn.proj(y), (k, v)
+        """,
+        ("test_cached_attention_cache",),
+        "puts the new keys before the past ones: the cache is out of order",
+    ),
+    Mutant(
+        "ca_cache_not_split_into_heads",
+        "cached_attention",
+        """
+        B, Tn, D = x.shape
+        q, k_flat, v_flat = attn.qkv(x).split(D, dim=-1)  # (B, Tn, D) each
+        if past is not None:
+            k_flat = torch.cat([past[0], k_flat], dim=1)
+            v_flat = torch.cat([past[1], v_flat], dim=1)
+        Tk = k_flat.shape[1]
+        q = q.view(B, Tn, attn.num_heads, attn.d_head).transpose(1, 2)
+        k = k_flat.view(B, Tk, attn.num_heads, attn.d_head).transpose(1, 2)
+        v = v_flat.view(B, Tk, attn.num_heads, attn.d_head).transpose(1, 2)
+        allowed = torch.ones(Tn, Tk, dtype=torch.bool).tril(Tk - Tn)
+        scores = q @ k.transpose(-2, -1) / math.sqrt(attn.d_head)
+        scores = scores.masked_fill(~allowed, float("-inf"))
+        y = (torch.softmax(scores, dim=-1) @ v).transpose(1, 2).reshape(B, Tn, D)
+        return attn.proj(y), (k_flat, v_flat)
+        """,
+        ("test_cached_attention_cache",),
+        "caches (B, T, D) tensors instead of (B, h, T, d_head): not the stated contract",
+    ),
+    # ---- generate_cached -------------------------------------------------------------------------
+    Mutant(
+        "gc_positions_restart_at_zero",
+        "generate_cached",
+        """
+        step_logits, caches = [], None
+        new = idx[:, -model.block_size:]
+        with torch.no_grad():
+            for _ in range(max_new_tokens):
+                if caches is not None and caches[0][0].shape[2] == model.block_size:
+                    caches, new = None, idx[:, -model.block_size:]
+                positions = torch.arange(new.shape[1])
+                x = model.tok_emb(new) + model.pos_emb(positions)
+                present = []
+                for i, block in enumerate(model.blocks):
+                    past = None if caches is None else caches[i]
+                    out, kv = cached_attention(block.attn, block.ln1(x), past)
+                    x = x + out
+                    x = x + block.mlp(block.ln2(x))
+                    present.append(kv)
+                caches = present
+                logits = model.head(model.ln_out(x[:, -1])).float()
+                step_logits.append(logits)
+                z = logits / temperature
+                if top_k is not None:
+                    z = top_k_logits(z, top_k)
+                new = torch.multinomial(torch.softmax(z, dim=-1), num_samples=1)
+                idx = torch.cat([idx, new], dim=1)
+        return idx, torch.stack(step_logits, dim=1)
+        """,
+        ("test_generate_cached_matches_uncached", "test_generate_cached_context_limit"),
+        "every new token gets position 0's embedding: positions restart at each step",
+    ),
+    Mutant(
+        "gc_feeds_whole_sequence",
+        "generate_cached",
+        """
+        step_logits, caches = [], None
+        with torch.no_grad():
+            for _ in range(max_new_tokens):
+                new = idx[:, -model.block_size:]
+                start = 0 if caches is None else caches[0][0].shape[2]
+                if start + new.shape[1] > model.block_size:
+                    caches, start = None, 0
+                positions = torch.arange(start, start + new.shape[1])
+                x = model.tok_emb(new) + model.pos_emb(positions)
+                present = []
+                for i, block in enumerate(model.blocks):
+                    past = None if caches is None else caches[i]
+                    out, kv = cached_attention(block.attn, block.ln1(x), past)
+                    x = x + out
+                    x = x + block.mlp(block.ln2(x))
+                    present.append(kv)
+                caches = present
+                logits = model.head(model.ln_out(x[:, -1])).float()
+                step_logits.append(logits)
+                z = logits / temperature
+                if top_k is not None:
+                    z = top_k_logits(z, top_k)
+                nxt = torch.multinomial(torch.softmax(z, dim=-1), num_samples=1)
+                idx = torch.cat([idx, nxt], dim=1)
+        return idx, torch.stack(step_logits, dim=1)
+        """,
+        ("test_generate_cached_matches_uncached",),
+        "feeds the whole text at every step on top of the cache: every token is cached many times",
+    ),
+    Mutant(
+        "gc_window_cropped_one_short",
+        "generate_cached",
+        """
+        step_logits, caches = [], None
+        new = idx[:, -model.block_size:]
+        with torch.no_grad():
+            for _ in range(max_new_tokens):
+                if caches is not None and caches[0][0].shape[2] == model.block_size:
+                    caches, new = None, idx[:, -(model.block_size - 1):]
+                start = 0 if caches is None else caches[0][0].shape[2]
+                positions = torch.arange(start, start + new.shape[1])
+                x = model.tok_emb(new) + model.pos_emb(positions)
+                present = []
+                for i, block in enumerate(model.blocks):
+                    past = None if caches is None else caches[i]
+                    out, kv = cached_attention(block.attn, block.ln1(x), past)
+                    x = x + out
+                    x = x + block.mlp(block.ln2(x))
+                    present.append(kv)
+                caches = present
+                logits = model.head(model.ln_out(x[:, -1])).float()
+                step_logits.append(logits)
+                z = logits / temperature
+                if top_k is not None:
+                    z = top_k_logits(z, top_k)
+                new = torch.multinomial(torch.softmax(z, dim=-1), num_samples=1)
+                idx = torch.cat([idx, new], dim=1)
+        return idx, torch.stack(step_logits, dim=1)
+        """,
+        ("test_generate_cached_context_limit",),
+        "off by one at the context limit: refills the window with block_size - 1 tokens",
+    ),
+    Mutant(
+        "gc_no_refill_at_limit",
+        "generate_cached",
+        """
+        step_logits, caches = [], None
+        new = idx[:, -model.block_size:]
+        with torch.no_grad():
+            for _ in range(max_new_tokens):
+                if caches is not None and caches[0][0].shape[2] > model.block_size:
+                    caches, new = None, idx[:, -model.block_size:]
+                start = 0 if caches is None else caches[0][0].shape[2]
+                positions = torch.arange(start, start + new.shape[1])
+                x = model.tok_emb(new) + model.pos_emb(positions)
+                present = []
+                for i, block in enumerate(model.blocks):
+                    past = None if caches is None else caches[i]
+                    out, kv = cached_attention(block.attn, block.ln1(x), past)
+                    x = x + out
+                    x = x + block.mlp(block.ln2(x))
+                    present.append(kv)
+                caches = present
+                logits = model.head(model.ln_out(x[:, -1])).float()
+                step_logits.append(logits)
+                z = logits / temperature
+                if top_k is not None:
+                    z = top_k_logits(z, top_k)
+                new = torch.multinomial(torch.softmax(z, dim=-1), num_samples=1)
+                idx = torch.cat([idx, new], dim=1)
+        return idx, torch.stack(step_logits, dim=1)
+        """,
+        ("test_generate_cached_context_limit",),
+        "off by one the other way: > instead of ==, so position block_size is looked up",
+    ),
+    Mutant(
+        "gc_logits_after_temperature",
+        "generate_cached",
+        """
+        step_logits, caches = [], None
+        new = idx[:, -model.block_size:]
+        with torch.no_grad():
+            for _ in range(max_new_tokens):
+                if caches is not None and caches[0][0].shape[2] == model.block_size:
+                    caches, new = None, idx[:, -model.block_size:]
+                start = 0 if caches is None else caches[0][0].shape[2]
+                positions = torch.arange(start, start + new.shape[1])
+                x = model.tok_emb(new) + model.pos_emb(positions)
+                present = []
+                for i, block in enumerate(model.blocks):
+                    past = None if caches is None else caches[i]
+                    out, kv = cached_attention(block.attn, block.ln1(x), past)
+                    x = x + out
+                    x = x + block.mlp(block.ln2(x))
+                    present.append(kv)
+                caches = present
+                z = model.head(model.ln_out(x[:, -1])).float() / temperature
+                step_logits.append(z)
+                if top_k is not None:
+                    z = top_k_logits(z, top_k)
+                new = torch.multinomial(torch.softmax(z, dim=-1), num_samples=1)
+                idx = torch.cat([idx, new], dim=1)
+        return idx, torch.stack(step_logits, dim=1)
+        """,
+        ("test_generate_cached_matches_uncached",),
+        "returns the logits after dividing by the temperature",
+    ),
+    Mutant(
+        "gc_no_final_layer_norm",
+        "generate_cached",
+        """
+        step_logits, caches = [], None
+        new = idx[:, -model.block_size:]
+        with torch.no_grad():
+            for _ in range(max_new_tokens):
+                if caches is not None and caches[0][0].shape[2] == model.block_size:
+                    caches, new = None, idx[:, -model.block_size:]
+                start = 0 if caches is None else caches[0][0].shape[2]
+                positions = torch.arange(start, start + new.shape[1])
+                x = model.tok_emb(new) + model.pos_emb(positions)
+                present = []
+                for i, block in enumerate(model.blocks):
+                    past = None if caches is None else caches[i]
+                    out, kv = cached_attention(block.attn, block.ln1(x), past)
+                    x = x + out
+                    x = x + block.mlp(block.ln2(x))
+                    present.append(kv)
+                caches = present
+                logits = model.head(x[:, -1]).float()
+                step_logits.append(logits)
+                z = logits / temperature
+                if top_k is not None:
+                    z = top_k_logits(z, top_k)
+                new = torch.multinomial(torch.softmax(z, dim=-1), num_samples=1)
+                idx = torch.cat([idx, new], dim=1)
+        return idx, torch.stack(step_logits, dim=1)
+        """,
+        ("test_generate_cached_matches_uncached",),
+        "forgets model.ln_out before the head",
+    ),
+    Mutant(
+        "gc_greedy_instead_of_sampling",
+        "generate_cached",
+        """
+        step_logits, caches = [], None
+        new = idx[:, -model.block_size:]
+        with torch.no_grad():
+            for _ in range(max_new_tokens):
+                if caches is not None and caches[0][0].shape[2] == model.block_size:
+                    caches, new = None, idx[:, -model.block_size:]
+                start = 0 if caches is None else caches[0][0].shape[2]
+                positions = torch.arange(start, start + new.shape[1])
+                x = model.tok_emb(new) + model.pos_emb(positions)
+                present = []
+                for i, block in enumerate(model.blocks):
+                    past = None if caches is None else caches[i]
+                    out, kv = cached_attention(block.attn, block.ln1(x), past)
+                    x = x + out
+                    x = x + block.mlp(block.ln2(x))
+                    present.append(kv)
+                caches = present
+                logits = model.head(model.ln_out(x[:, -1])).float()
+                step_logits.append(logits)
+                new = logits.argmax(dim=-1, keepdim=True)
+                idx = torch.cat([idx, new], dim=1)
+        return idx, torch.stack(step_logits, dim=1)
+        """,
+        ("test_generate_cached_sampling",),
+        "takes the argmax: not the tokens generate samples with the same seed",
+    ),
+    Mutant(
+        "gc_prefill_reads_first_position",
+        "generate_cached",
+        """
+        step_logits, caches = [], None
+        new = idx[:, -model.block_size:]
+        with torch.no_grad():
+            for _ in range(max_new_tokens):
+                if caches is not None and caches[0][0].shape[2] == model.block_size:
+                    caches, new = None, idx[:, -model.block_size:]
+                start = 0 if caches is None else caches[0][0].shape[2]
+                positions = torch.arange(start, start + new.shape[1])
+                x = model.tok_emb(new) + model.pos_emb(positions)
+                present = []
+                for i, block in enumerate(model.blocks):
+                    past = None if caches is None else caches[i]
+                    out, kv = cached_attention(block.attn, block.ln1(x), past)
+                    x = x + out
+                    x = x + block.mlp(block.ln2(x))
+                    present.append(kv)
+                caches = present
+                logits = model.head(model.ln_out(x[:, 0])).float()
+                step_logits.append(logits)
+                z = logits / temperature
+                if top_k is not None:
+                    z = top_k_logits(z, top_k)
+                new = torch.multinomial(torch.softmax(z, dim=-1), num_samples=1)
+                idx = torch.cat([idx, new], dim=1)
+        return idx, torch.stack(step_logits, dim=1)
+        """,
+        ("test_generate_cached_matches_uncached",),
+        "after the prefill, predicts from the prompt's FIRST position instead of its last",
+    ),
+    # ---- kv_cache_prediction -----------------------------------------------------------------
+    Mutant(
+        "kv_counts_the_last_token",
+        "kv_cache_prediction",
+        """
+        prediction_uncached_positions = sum(range(28, 129))
+        prediction_cached_positions = 128
+        prediction_growth = "c"
+        """,
+        ("test_kv_cache_prediction_positions",),
+        "feeds the last sampled token too (off by one)",
+    ),
+    Mutant(
+        "kv_uncached_counts_steps",
+        "kv_cache_prediction",
+        """
+        prediction_uncached_positions = 100
+        prediction_cached_positions = 127
+        prediction_growth = "c"
+        """,
+        ("test_kv_cache_prediction_positions",),
+        "counts model calls, not the positions each call processes",
+    ),
+    Mutant(
+        "kv_cached_forgets_prefill",
+        "kv_cache_prediction",
+        """
+        prediction_uncached_positions = 7750
+        prediction_cached_positions = 100
+        prediction_growth = "c"
+        """,
+        ("test_kv_cache_prediction_positions",),
+        "forgets that the prompt is fed once (the prefill)",
+    ),
+    Mutant(
+        "kv_growth_quadratic",
+        "kv_cache_prediction",
+        """
+        prediction_uncached_positions = 7750
+        prediction_cached_positions = 127
+        prediction_growth = "b"
+        """,
+        ("test_kv_cache_prediction_growth",),
+        "expects the T x T attention to dominate at these sizes",
+    ),
+    Mutant(
+        "kv_growth_flat",
+        "kv_cache_prediction",
+        """
+        prediction_uncached_positions = 7750
+        prediction_cached_positions = 127
+        prediction_growth = "d"
+        """,
+        ("test_kv_cache_prediction_growth",),
+        "expects the cache to make no difference",
+    ),
+    Mutant(
+        "kv_growth_both_linear",
+        "kv_cache_prediction",
+        """
+        prediction_uncached_positions = 7750
+        prediction_cached_positions = 127
+        prediction_growth = "a"
+        """,
+        ("test_kv_cache_prediction_growth",),
+        "expects the cached step to cost as much per context token as the uncached pass",
     ),
 ]

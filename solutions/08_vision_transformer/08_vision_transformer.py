@@ -13,7 +13,7 @@
 # ---
 
 # %% [markdown]
-# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/attention-course/attention-course/blob/main/notebooks/08_vision_transformer/08_vision_transformer.ipynb)
+# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/attention-course/attention-course-student/blob/main/notebooks/08_vision_transformer/08_vision_transformer.ipynb)
 
 # %% [markdown]
 # # 08 · Vision Transformers: attention beyond words
@@ -67,7 +67,7 @@ import os
 import subprocess
 import sys
 
-COURSE_REPOSITORY = "git+https://github.com/attention-course/attention-course@main"
+COURSE_REPOSITORY = "git+https://github.com/attention-course/attention-course-student@main"
 if importlib.util.find_spec("course_lib") is None:
     source = os.environ.get("COURSE_LIB_SOURCE", COURSE_REPOSITORY)
     print(f"Installing course_lib from {source} ...")
@@ -261,6 +261,13 @@ checks.check_equal(
     "a reshape alone cuts strips of rows, not squares, and swapping the two grid axes reads "
     "the patches column by column",
 )
+checks.check_close(
+    patchify(torch.arange(16.0).reshape(1, 4, 4), 4),
+    torch.arange(16.0).reshape(1, 1, 16),
+    "patchify(pixels 0..15 row by row, 4): one patch, the whole image",
+    atol=0,
+    hint="with patch_size = H = W there is one patch: the image flattened row by row",
+)
 ### BEGIN HIDDEN TESTS
 
 
@@ -309,6 +316,13 @@ checks.check_equal(
     "patch 1 of a 2-channel 4 x 4 image (channel 1 = channel 0 + 100)",
     hint="keep the channel axis just before the two within-patch axes: (B, H/P, W/P, C, P, P); "
     "putting it last interleaves the channels pixel by pixel",
+)
+checks.check_close(
+    patchify(_two, 4),
+    _two.reshape(1, 1, 32),
+    "patchify(the 2-channel 4 x 4 image, 4): one patch",
+    atol=0,
+    hint="one patch holds channel 0 row by row, then channel 1: (C, P, P) flattened",
 )
 ### BEGIN HIDDEN TESTS
 torch.manual_seed(812)
@@ -359,12 +373,42 @@ for _shape, _p in [((3, 8, 8), 2), ((2, 1, 6, 10), 2), ((1, 3, 12, 6), 3), ((2, 
 # patches, numbered in sequence order.
 
 # %% tags=["demo"]
+def runs(function, *example) -> bool:
+    """Whether ``function(*example)`` runs, that is, is not an unfinished exercise."""
+    try:
+        function(*example)
+    except NotImplementedError:
+        return False
+    return True
+
+
+def builtin_patchify(images: torch.Tensor, patch_size: int) -> torch.Tensor:
+    """patchify by PyTorch's F.unfold: (B, [C,] H, W) -> (B, N, C * P * P)."""
+    x = images if images.dim() == 4 else images[:, None]  # (B, C, H, W)
+    return F.unfold(x, patch_size, stride=patch_size).transpose(1, 2)  # (B, N, C * P * P)
+
+
+def builtin_unpatchify(patches: torch.Tensor, patch_size: int, height: int, width: int):
+    """unpatchify by PyTorch's F.fold: (B, N, C * P * P) -> (B, C, height, width)."""
+    return F.fold(patches.transpose(1, 2), (height, width), patch_size, stride=patch_size)
+
+
+# The demos use your functions, or PyTorch's built-ins (with a banner) while they are unfinished.
+cut, uncut = patchify, unpatchify
+if not runs(patchify, torch.zeros(1, 4, 4), 2):
+    print("*** your `patchify` is not finished: the demos use PyTorch's F.unfold instead ***")
+    cut = builtin_patchify
+if not runs(unpatchify, torch.zeros(1, 4, 4), 2, 4, 4):
+    print("*** your `unpatchify` is not finished: the demos use PyTorch's F.fold instead ***")
+    uncut = builtin_unpatchify
+
+
 def show_patches(images, patch_size, ax_row):
     """Draw each image with a gap between its patches, numbered in sequence order."""
     p, n_side = patch_size, images.shape[-1] // patch_size
-    patches = patchify(images, p).reshape(-1, n_side * n_side, p, p)  # (B, N, P, P)
+    patches = cut(images, p).reshape(-1, n_side * n_side, p, p)  # (B, N, P, P)
     padded = F.pad(patches, (0, 1, 0, 1), value=float("nan"))  # a 1-pixel gap after each
-    spread = unpatchify(padded.flatten(2), p + 1, n_side * (p + 1), n_side * (p + 1))
+    spread = uncut(padded.flatten(2), p + 1, n_side * (p + 1), n_side * (p + 1))
     for ax, image in zip(ax_row, spread[:, 0], strict=True):
         ax.imshow(image, cmap="gray_r", vmin=0, vmax=1)
         for k in range(n_side * n_side):
@@ -910,10 +954,46 @@ def accuracy(model: nn.Module, images: torch.Tensor = TEST_X, labels=TEST_Y) -> 
     return 100.0 * (model.eval()(images).argmax(dim=-1) == labels).float().mean().item()
 
 
+class BuiltinPatchEmbedding(nn.Module):
+    """Your PatchEmbedding's parameters, with a forward written here that cuts the patches
+    with PyTorch's F.unfold: the demos' stand-in while PatchEmbedding is unfinished."""
+
+    def __init__(self, original: PatchEmbedding) -> None:
+        super().__init__()
+        self.original = original  # proj, cls_token, pos_embedding
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        e = self.original
+        tokens = e.proj(builtin_patchify(images, e.patch_size))  # (B, N, d_model)
+        cls = e.cls_token.expand(tokens.shape[0], -1, -1)  # (B, 1, d_model)
+        return torch.cat([cls, tokens], dim=1) + e.pos_embedding  # (B, 1 + N, d_model)
+
+
+class BuiltinViT(ViT):
+    """Your ViT's layers with a forward written here: the demos' stand-in while ViT.forward
+    (or what it calls) is unfinished."""
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        x = self.embed(images)  # (B, 1 + N, d_model)
+        for layer in self.layers:
+            x = layer(x)
+        return self.head(self.norm(x[:, 0]))  # (B, num_classes)
+
+
+EMBED_WRITTEN = runs(PatchEmbedding(8, 2, 4), torch.zeros(1, 8, 8))
+VIT_WRITTEN = EMBED_WRITTEN and runs(ViT(8, 2, 4, 1, 1, 10), torch.zeros(1, 8, 8))
+if not VIT_WRITTEN:
+    print(
+        "*** your `ViT` (or the `PatchEmbedding` or `patchify` it calls) is not finished: the "
+        "demos use a forward written in this cell and PyTorch's F.unfold instead ***"
+    )
+
+
 def make_vit(patch_size: int = CONFIG.patch_size, positions: bool = True) -> ViT:
-    """A fresh ViT of this notebook's configuration, seeded."""
+    """A fresh ViT of this notebook's configuration, seeded (with the stand-ins above where
+    your exercises are unfinished)."""
     seed_everything(0)
-    return ViT(
+    model = (ViT if VIT_WRITTEN else BuiltinViT)(
         8,
         patch_size,
         CONFIG.d_model,
@@ -924,6 +1004,9 @@ def make_vit(patch_size: int = CONFIG.patch_size, positions: bool = True) -> ViT
         positions=positions,
         dropout=CONFIG.dropout,
     )
+    if not EMBED_WRITTEN:
+        model.embed = BuiltinPatchEmbedding(model.embed)
+    return model
 
 
 vit, vit_seconds = train_classifier(make_vit())
@@ -1029,7 +1112,6 @@ ax_time.set_ylabel(f"training time, {CONFIG.epochs} epochs (s)")
 ax_time.set_title(f"training time vs patch size ({DEVICE.type})")
 plt.show()
 
-
 # %% [markdown]
 # **Reading the figure.** Smaller patches do not help here. $P = 4$ (5 tokens) reaches
 # **98.2%** and $P = 8$ **97.6%**, against **96.9%** for $P = 2$ (17 tokens). With $P = 8$ the
@@ -1059,14 +1141,68 @@ plt.show()
 # the same way. Then every test image is cut into its 16 patches, the patches are put back in
 # a random order (a different one per image), and both models classify the scrambled images.
 
+# %% [markdown]
+# ### Exercise 8.4: predict, then measure (2 points)
+#
+# Before you run the experiment below, predict what it will show, and write your predictions
+# down here. They are graded; the measurement is not.
+#
+# 1. Of the 450 test predictions of the ViT *without* position embeddings, how many change
+#    when the patches of every image are shuffled? (a whole number)
+# 2. The ViT *with* position embeddings classifies 96.9% of the test digits correctly (on a
+#    CPU; section 5). On the shuffled digits it classifies:
+#    (a) close to chance: below 30%;
+#    (b) about as many, over 90%: every patch still holds its own pixels;
+#    (c) somewhat fewer, between 60% and 90%;
+#    (d) exactly 10%, no better than guessing.
+#
+# Hint for 1: read the first paragraph of this section again. Hint for 2: what did that model
+# learn to use that the one without positions cannot?
+
+# %% nbgrader={"grade": false, "grade_id": "shuffle_prediction", "locked": false, "schema_version": 3, "solution": true, "task": false}
+prediction_changed_without_positions = None
+prediction_with_positions_shuffled = None
+### BEGIN SOLUTION
+prediction_changed_without_positions = 0  # the class token sees the same set of tokens
+prediction_with_positions_shuffled = "a"
+### END SOLUTION
+
+# %% nbgrader={"grade": true, "grade_id": "test_shuffle_prediction_without_positions", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+"""Prediction 1: how many of 450 predictions change without position embeddings."""
+checks.check_type(
+    prediction_changed_without_positions,
+    (int, float),
+    "prediction_changed_without_positions",
+    hint="a whole number between 0 and 450",
+)
+### BEGIN HIDDEN TESTS
+checks.check_close(
+    float(prediction_changed_without_positions),
+    0.0,
+    "prediction_changed_without_positions",
+    atol=0.5,
+    rtol=0.0,
+)
+### END HIDDEN TESTS
+
+# %% nbgrader={"grade": true, "grade_id": "test_shuffle_prediction_with_positions", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+"""Prediction 2: the accuracy of the ViT with position embeddings on shuffled digits."""
+_choice = prediction_with_positions_shuffled
+if isinstance(_choice, str):
+    _choice = _choice.strip().lower()  # "A" is read as "a"
+checks.check_choice(_choice, ["a", "b", "c", "d"], "prediction_with_positions_shuffled")
+### BEGIN HIDDEN TESTS
+checks.check_equal(_choice, "a", "prediction_with_positions_shuffled")
+### END HIDDEN TESTS
+
 # %% tags=["demo"]
 def shuffle_patches(images: torch.Tensor, patch_size: int, seed: int = 0) -> torch.Tensor:
     """(B, H, W) images with their patches put back in a random order, one order per image."""
     generator = torch.Generator().manual_seed(seed)
-    patches = patchify(images, patch_size)  # (B, N, P*P)
+    patches = cut(images, patch_size)  # (B, N, P*P): your patchify, or F.unfold
     order = torch.rand(patches.shape[:2], generator=generator).argsort(dim=1).to(images.device)
     shuffled = torch.gather(patches, 1, order[..., None].expand_as(patches))
-    return unpatchify(shuffled, patch_size, *images.shape[-2:])[:, 0]  # (B, H, W)
+    return uncut(shuffled, patch_size, *images.shape[-2:])[:, 0]  # (B, H, W)
 
 
 blind, blind_seconds = train_classifier(make_vit(positions=False))
@@ -1123,6 +1259,14 @@ plt.show()
 # **17.8%**, not far above the 10% of guessing: it had learned where things are, and the
 # shuffle destroyed that. These are the two halves of notebook 06's lesson: attention by
 # itself sees a set; positions have to be added, and once added they are used.
+#
+# Now compare with your predictions of exercise 8.4, in the cell below: what did you predict,
+# what was measured, and, if they differ, which step of your reasoning went wrong? (Not graded
+# automatically; it stays in your notebook for your teacher to read.)
+
+# %% [markdown]
+# **Your comparison.** *(Double-click this cell and replace this line with a few
+# sentences: what you predicted, what was measured, and where and why they differ.)*
 
 # %% [markdown]
 # ## 8. Where does the class token look?
@@ -1177,7 +1321,7 @@ for k in range(8):
 fig.suptitle("class-token attention over the patches (red = more weight), ViT of section 5")
 plt.show()
 
-ink = patchify(data.test_images.to(DEVICE), CONFIG.patch_size).amax(-1) > 0  # (B, N)
+ink = cut(data.test_images.to(DEVICE), CONFIG.patch_size).amax(-1) > 0  # (B, N)
 last_all, rolled_all = class_token_attention(vit, TEST_X)
 print(
     f"{100 * (~ink).float().mean():.0f}% of the test patches are blank (no ink); they get "

@@ -252,4 +252,43 @@ EQUIVALENTS = [
         """,
         "197 as a float, single quotes",
     ),
+    # ---- shuffle_prediction -----------------------------------------------------------------
+    Equivalent(
+        "sh_float_upper",
+        "shuffle_prediction",
+        """
+        prediction_changed_without_positions = 0.0
+        prediction_with_positions_shuffled = "A"
+        """,
+        "a float, an upper-case letter",
+    ),
+    Equivalent(
+        "sh_tensor_item",
+        "shuffle_prediction",
+        """
+        prediction_changed_without_positions = torch.tensor(0).item()
+        prediction_with_positions_shuffled = ' a '
+        """,
+        "a torch scalar's .item(); spaces around the letter",
+    ),
+    Equivalent(
+        "sh_int_of_count",
+        "shuffle_prediction",
+        """
+        prediction_changed_without_positions = int(torch.zeros(450).sum())
+        prediction_with_positions_shuffled = 'a'
+        """,
+        "a count computed with torch",
+    ),
+    Equivalent(
+        "sh_numpy",
+        "shuffle_prediction",
+        """
+        import numpy as np
+
+        prediction_changed_without_positions = np.int64(0)
+        prediction_with_positions_shuffled = "a"
+        """,
+        "a numpy int64",
+    ),
 ]

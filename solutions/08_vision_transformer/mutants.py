@@ -350,4 +350,75 @@ MUTANTS = [
         ("test_understanding_q5",),
         "thinks the score matrix grows with the number of tokens, not its square",
     ),
+    # ---- shuffle_prediction ---------------------------------------------------------------------
+    Mutant(
+        "sh_all_change",
+        "shuffle_prediction",
+        """
+        prediction_changed_without_positions = 450
+        prediction_with_positions_shuffled = "a"
+        """,
+        ("test_shuffle_prediction_without_positions",),
+        "thinks a shuffled image is a new image to any ViT",
+    ),
+    Mutant(
+        "sh_most_change",
+        "shuffle_prediction",
+        """
+        prediction_changed_without_positions = 405
+        prediction_with_positions_shuffled = "a"
+        """,
+        ("test_shuffle_prediction_without_positions",),
+        "expects a position-less ViT to be confused by the shuffle as a reader would be",
+    ),
+    Mutant(
+        "sh_wrong_ones_change",
+        "shuffle_prediction",
+        """
+        prediction_changed_without_positions = 112
+        prediction_with_positions_shuffled = "a"
+        """,
+        ("test_shuffle_prediction_without_positions",),
+        "expects the 25% it gets wrong to change",
+    ),
+    Mutant(
+        "sh_one",
+        "shuffle_prediction",
+        """
+        prediction_changed_without_positions = 1
+        prediction_with_positions_shuffled = "a"
+        """,
+        ("test_shuffle_prediction_without_positions",),
+        "expects a change or two from rounding (the argmax did not move)",
+    ),
+    Mutant(
+        "sh_with_positions_unaffected",
+        "shuffle_prediction",
+        """
+        prediction_changed_without_positions = 0
+        prediction_with_positions_shuffled = "b"
+        """,
+        ("test_shuffle_prediction_with_positions",),
+        "thinks the model with positions also reads a bag of patches",
+    ),
+    Mutant(
+        "sh_with_positions_somewhat",
+        "shuffle_prediction",
+        """
+        prediction_changed_without_positions = 0
+        prediction_with_positions_shuffled = "c"
+        """,
+        ("test_shuffle_prediction_with_positions",),
+        "underestimates how much the model relies on where each patch is",
+    ),
+    Mutant(
+        "sh_with_positions_exactly_chance",
+        "shuffle_prediction",
+        """
+        prediction_changed_without_positions = 0
+        prediction_with_positions_shuffled = "d"
+        """,
+        ("test_shuffle_prediction_with_positions",),
+        "thinks nothing is left, not even which pieces are present",
+    ),
 ]
