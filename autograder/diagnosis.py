@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "SIGNATURES_FILE",
+    "builds_on",
     "diagnose",
     "exercise_of_tests",
     "load_signatures",
@@ -132,3 +133,29 @@ def diagnose(
             for gid in cells:
                 found[gid] = text
     return found
+
+
+def builds_on(source: Any) -> dict[str, list[str]]:
+    """``{exercise: earlier exercises its solution cell uses}``, from the names each solution
+    cell defines and the names later solution cells load (a ``MultiHeadAttention`` that calls
+    ``split_heads``). A test of an exercise whose earlier piece lost points may fail for that
+    piece's mistake; the feedback says so."""
+    import ast
+
+    defined: dict[str, str] = {}  # name -> exercise that defines it
+    uses: dict[str, list[str]] = {}
+    for cell in source.cells:
+        nbg = cell.get("metadata", {}).get("nbgrader", {})
+        if cell.get("cell_type") != "code" or not nbg.get("solution") or nbg.get("grade"):
+            continue
+        exercise = nbg.get("grade_id", "")
+        try:
+            tree = ast.parse(cell.source)
+        except SyntaxError:
+            continue
+        loaded = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
+        uses[exercise] = sorted({defined[n] for n in loaded if n in defined} - {exercise})
+        for node in tree.body:
+            if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+                defined[node.name] = exercise
+    return {k: v for k, v in uses.items() if v}

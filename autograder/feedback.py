@@ -66,6 +66,18 @@ def _ename(out: dict[str, Any]) -> str:
     return name if name in _SAFE_ENAMES else "an error"
 
 
+def _hidden_ename(out: dict[str, Any]) -> str:
+    """What a failed hidden test may say of its error: a failed check or a time limit, which
+    the grader raises; any other type is chosen by the student's code, which could encode a
+    hidden input in its choice."""
+    name = str(out.get("ename", ""))
+    if name in ("CheckError", "DisabledError"):
+        return name
+    if name in ("CellTimeoutError", "NotebookTimeoutError"):
+        return "time limit"
+    return "an error in your code"
+
+
 def _message(out: dict[str, Any]) -> str:
     text = _ANSI.sub("", f"{_ename(out)}: {out.get('evalue', '')}")
     return text if len(text) <= _MAX_MESSAGE else text[:_MAX_MESSAGE] + " ..."
@@ -117,7 +129,7 @@ def feedback_notebook(graded: Any, source: Any) -> Any:
                 if line is None or line in hidden:
                     what = checks.get(gid, "")
                     more = f" It checks: {what}" if what else ""
-                    outputs.append(_stream(f"A hidden test failed ({_ename(out)}).{more}"))
+                    outputs.append(_stream(f"A hidden test failed ({_hidden_ename(out)}).{more}"))
                 else:
                     outputs.append(_stream(_message(out)))
             cell.outputs = outputs
@@ -171,6 +183,12 @@ def _summary(result: dict[str, Any], source: Any | None = None) -> str:
         what = html.escape(checks.get(gid, ""))
         if lost and c.get("misconception"):
             what += f"<br><i>Likely mistake: {html.escape(c['misconception'])}.</i>"
+        if lost and c.get("depends_on"):
+            names = ", ".join(f"<code>{html.escape(e)}</code>" for e in c["depends_on"])
+            what += (
+                f"<br><i>This exercise uses your {names}, which lost points too: fix that "
+                "first, this test may then pass.</i>"
+            )
         mark = "lost points" if lost else "full marks"
         rows.append(
             f"<tr class='{'fb-lost' if lost else 'fb-full'}'><td><code>{html.escape(gid)}</code>"

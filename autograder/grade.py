@@ -337,23 +337,31 @@ def _diagnose(course: Course, workspace: Path, results: list[dict[str, Any]]) ->
     results and in their stored JSON (which the feedback pages read)."""
     import nbformat
 
-    from autograder.diagnosis import diagnose, exercise_of_tests, load_signatures
+    from autograder.diagnosis import builds_on, diagnose, exercise_of_tests, load_signatures
 
-    owners: dict[str, tuple[dict[str, str], Any]] = {}
+    known: dict[str, tuple[dict[str, str], dict[str, list[str]], Any]] = {}
     for result in results:
         a = result["assignment"]
-        if a not in owners:
-            source = Workspace(workspace).source_notebook(a)
-            owner = exercise_of_tests(nbformat.read(str(source), 4)) if source.is_file() else {}
-            owners[a] = (owner, load_signatures(course, a))
-        owner, signatures = owners[a]
+        if a not in known:
+            path = Workspace(workspace).source_notebook(a)
+            source = nbformat.read(str(path), 4) if path.is_file() else None
+            owner = exercise_of_tests(source) if source is not None else {}
+            earlier = builds_on(source) if source is not None else {}
+            known[a] = (owner, earlier, load_signatures(course, a))
+        owner, earlier, signatures = known[a]
         failed = {c["grade_id"] for c in result["cells"] if c["score"] < c["max_score"]}
         found = diagnose(signatures, owner, failed) if result["score"] > 0 else {}
+        lost_exercises = {owner[g] for g in failed if g in owner}
         changed = False
         for cell in result["cells"]:
             label = found.get(cell["grade_id"], "")
             if cell.get("misconception", "") != label:
                 cell["misconception"] = label
+                changed = True
+            exercise = owner.get(cell["grade_id"], "")
+            before = [e for e in earlier.get(exercise, []) if e in lost_exercises]
+            if cell["grade_id"] in failed and before and result["score"] > 0:
+                cell["depends_on"] = before
                 changed = True
         if changed:
             path = Workspace(workspace).result(result["student_id"], a)

@@ -120,6 +120,10 @@ def _execution_problem(autograded: Path) -> str | None:
     ]
     if NOTEBOOK_TIMEOUT_ENAME in enames:
         return "timeout: the notebook ran past its time budget; later cells not run"
+    if "JudgeStartError" in enames:
+        # the judge's helper did not start in the kernel (a loaded machine, or a kernel kept
+        # busy): an infrastructure failure, retried once, then for a human
+        return "grading error: the judge's helper did not start in the kernel"
     for ename in enames:
         if ename == "CellTimeoutError":
             return "timeout: a cell ran past the time limit"

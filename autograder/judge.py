@@ -35,7 +35,9 @@ import ast
 import base64
 import builtins
 import contextlib
+import functools
 import importlib
+import importlib.util
 import io
 import json
 import sys
@@ -52,6 +54,7 @@ import numpy as np
 __all__ = [
     "Judge",
     "JudgeError",
+    "JudgeStartError",
     "Remote",
     "RemoteParameter",
     "StudentError",
@@ -86,6 +89,12 @@ TRUSTED_PACKAGES = frozenset(
 )
 #: Largest reply accepted from the kernel (bytes); a larger one is dropped by the socket.
 MAX_REPLY_BYTES = 64 * 2**20
+#: Time the helper gets to start in the kernel, on top of the first test's own limit (s).
+INSTALL_TIMEOUT_S = 60.0
+#: Most items (list, tuple, set and dict entries, all levels) the judge rebuilds from a reply.
+MAX_DECODED_ITEMS = 2_000_000
+#: Most entries of a set or a dict key set in a reply (hashing is where a forged reply costs).
+MAX_HASHED_ITEMS = 100_000
 #: Limit of a request made outside a test cell (s).
 OUTSIDE_CELL_TIMEOUT_S = 600.0
 AGENT_SOURCE = (Path(__file__).with_name("agent.py")).read_text()
@@ -95,6 +104,11 @@ _FILENAME = "<test cell>"
 
 class JudgeError(RuntimeError):
     """The judge could not get an answer from the kernel (dead, timed out, broken agent)."""
+
+
+class JudgeStartError(JudgeError):
+    """The judge's helper did not start in the kernel (an overloaded machine, or a kernel the
+    student's code keeps busy): the grader's failure, retried, never a lost point."""
 
 
 class StudentError(Exception):
@@ -359,10 +373,43 @@ class Judge:
                 return
 
     def _install(self) -> None:
-        content = self._send(AGENT_SOURCE, {})
+        # The helper's start is the grader's time, not the test's: it gets its own allowance.
+        deadline, started = self.deadline, time.monotonic()
+        self.deadline = max(deadline, started + INSTALL_TIMEOUT_S)
+        try:
+            content = self._send(AGENT_SOURCE, {})
+        except TimeoutError as exc:
+            raise JudgeStartError("the grader could not start its helper in your kernel") from exc
+        finally:
+            self.deadline = deadline + (time.monotonic() - started)  # not the test's time
         if content.get("status") != "ok":
-            raise JudgeError("the grader could not start its helper in your kernel")
+            raise JudgeStartError("the grader could not start its helper in your kernel")
         self._installed = True
+
+    def trust_imports(self, sources: Any) -> list[str]:
+        """Bind, in the test cells' namespace, every name that an ``import`` in ``sources``
+        binds to a module of a trusted package (``from course_lib import checks``, ``import
+        torch.nn.functional as F``): the judge's own import, never a value from the kernel, so
+        a student who rebinds ``checks`` to something else changes nothing. Returns the
+        names bound."""
+        bound = []
+        for source in sources:
+            try:
+                tree = ast.parse(source)
+            except SyntaxError:
+                continue
+            for node in ast.walk(tree):
+                for name, module in _module_imports(node):
+                    if module.partition(".")[0] not in TRUSTED_PACKAGES:
+                        continue
+                    try:
+                        value = importlib.import_module(module)
+                    except ImportError:
+                        continue
+                    self.namespace[name] = value
+                    self.namespace.fetched.discard(name)
+                    bound.append(name)
+        return bound
 
     def request(self, op: str, **fields: Any) -> Any:
         """Send one request to the kernel and return its answer as data or a handle."""
@@ -656,6 +703,17 @@ class Judge:
         return ["obj", len(self._outgoing) - 1]
 
     def decode(self, v: list[Any]) -> Any:
+        """Rebuild a value from the wire format (nothing is unpickled or executed); a reply of
+        more than MAX_DECODED_ITEMS items, or a set of more than MAX_HASHED_ITEMS, is refused."""
+        self._budget = MAX_DECODED_ITEMS
+        return self._decode(v)
+
+    def _count(self, n: int) -> None:
+        self._budget -= n
+        if self._budget < 0:
+            raise JudgeError("the answer from your kernel is too large to check")
+
+    def _decode(self, v: list[Any]) -> Any:
         import torch
 
         tag = v[0]
@@ -673,18 +731,22 @@ class Judge:
             return float(v[1])
         if tag == "c":
             return complex(float(v[1]), float(v[2]))
+        if tag in ("l", "t", "set", "d", "od"):
+            self._count(len(v[1]))
+            if tag in ("set", "d", "od") and len(v[1]) > MAX_HASHED_ITEMS:
+                raise JudgeError("the answer from your kernel is too large to check")
         if tag == "l":
-            return [self.decode(item) for item in v[1]]
+            return [self._decode(item) for item in v[1]]
         if tag == "t":
-            return tuple(self.decode(item) for item in v[1])
+            return tuple(self._decode(item) for item in v[1])
         if tag == "set":
-            return {self.decode(item) for item in v[1]}
+            return {self._decode(item) for item in v[1]}
         if tag == "d":
-            return {self.decode(k): self.decode(val) for k, val in v[1]}
+            return {self._decode(k): self._decode(val) for k, val in v[1]}
         if tag == "od":
-            return OrderedDict((self.decode(k), self.decode(val)) for k, val in v[1])
+            return OrderedDict((self._decode(k), self._decode(val)) for k, val in v[1])
         if tag == "sl":
-            return slice(self.decode(v[1]), self.decode(v[2]), self.decode(v[3]))
+            return slice(self._decode(v[1]), self._decode(v[2]), self._decode(v[3]))
         if tag == "E":
             return Ellipsis
         if tag == "r":
@@ -791,6 +853,31 @@ class Judge:
 _MISSING = object()
 
 
+def _module_imports(node: ast.AST) -> list[tuple[str, str]]:
+    """``(name bound, module)`` of an import statement that binds a module: ``import a.b``
+    binds ``a`` to ``a``; ``import a.b as c`` binds ``c`` to ``a.b``; ``from a import b``
+    binds ``b`` to ``a.b`` when that is a module (checked by the caller's import)."""
+    found = []
+    if isinstance(node, ast.Import):
+        for alias in node.names:
+            if alias.asname:
+                found.append((alias.asname, alias.name))
+            else:
+                top = alias.name.partition(".")[0]
+                found.append((top, top))
+    elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+        for alias in node.names:
+            if alias.name != "*":
+                full = f"{node.module}.{alias.name}"
+                if importlib.util.find_spec(full.partition(".")[0]) is not None:
+                    try:
+                        if importlib.util.find_spec(full) is not None:
+                            found.append((alias.asname or alias.name, full))
+                    except (ImportError, ValueError):
+                        continue
+    return found
+
+
 class TestRun:
     """The test cells of one notebook run, in the order grading uses everywhere.
 
@@ -855,21 +942,29 @@ def _holds_remote(value: Any) -> bool:
     return False
 
 
+@functools.lru_cache(maxsize=4096)
+def _resolve_class(path: str) -> type | None:
+    module, _, qualname = path.partition(":")
+    try:
+        obj: Any = importlib.import_module(module)
+        for part in qualname.split("."):
+            obj = getattr(obj, part)
+    except (ImportError, AttributeError, ValueError):
+        return None
+    return obj if isinstance(obj, type) else None
+
+
 def _trusted_class(mro: list[str]) -> type | None:
-    """The judge's own class for the first entry of ``mro`` (``module:qualname``) that belongs
-    to a trusted package and that the judge can import; None when there is none."""
-    for path in mro:
-        module, _, qualname = str(path).partition(":")
+    """The judge's own class for the first entry of ``mro`` (``module:qualname``, at most 64
+    looked at) that belongs to a trusted package and that the judge can import; None when
+    there is none."""
+    for path in [str(p) for p in mro[:64]]:
+        module = path.partition(":")[0]
         if module.partition(".")[0] not in TRUSTED_PACKAGES or module == "builtins":
             continue
-        try:
-            obj: Any = importlib.import_module(module)
-            for part in qualname.split("."):
-                obj = getattr(obj, part)
-        except (ImportError, AttributeError):
-            continue
-        if isinstance(obj, type):
-            return obj
+        found = _resolve_class(path)
+        if found is not None:
+            return found
     return None
 
 

@@ -224,6 +224,9 @@ class _Visitor(ast.NodeVisitor):
     def visit_Attribute(self, node: ast.Attribute) -> None:
         if node.attr in KERNEL_NAMES:
             self.flag("kernel internals", node)
+        elif node.attr in ("ops", "_C", "_VF") and _root_name(node) == "torch":
+            # torch.ops.aten._softmax, torch._C._nn...: a built-in under a name no ban knows
+            self.flag("kernel internals", node)
         elif (
             node.attr == "modules"
             and isinstance(node.value, ast.Name)
@@ -292,6 +295,8 @@ class _Visitor(ast.NodeVisitor):
             SENSITIVE_TEXT.search(node.value) or OUTSIDE_PATH.match(node.value)
         ):
             self.flag("file access", node)
+        elif isinstance(node.value, str) and node.value in SYS_HOOKS:
+            self.flag("monkeypatching", node)  # vars(sys)["setprofile"](None): a hook by name
 
 
 # Attribute and variable names that reach into the kernel or into the caller's frame.
@@ -350,6 +355,7 @@ LYING_METHODS = frozenset(
     }
 )
 HELP_LINE = re.compile(r"^\s*\??[\w.]+\?{0,2}\s*$")
+SYS_HOOKS = frozenset({"setprofile", "settrace", "setswitchinterval", "addaudithook"})
 SYS_INTERNALS = frozenset(
     {"modules", "_getframe", "settrace", "setprofile", "displayhook", "excepthook"}
 )

@@ -84,3 +84,13 @@ def test_mutants_writes_the_signatures_and_check_fails_when_they_are_stale(
     path.write_text(json.dumps(stored))
     result = check_mutants(tiny_course, [TINY])
     assert not result.ok and f"{SIGNATURES_FILE} is out of date" in result.detail
+
+
+def test_an_exercise_built_on_an_earlier_one_names_it(course) -> None:
+    """05's MultiHeadAttention uses split_heads and merge_heads (exercises 5.1, 5.2)."""
+    from autograder.diagnosis import builds_on
+
+    source = nbformat.read(str(course.source_notebook("05_multi_head_attention")), as_version=4)
+    uses = builds_on(source)
+    assert {"split_heads", "merge_heads"} <= set(uses["MultiHeadAttention"])
+    assert "split_heads" not in uses

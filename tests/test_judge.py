@@ -275,8 +275,35 @@ def test_a_slow_call_times_out(kernel: FakeKernel) -> None:
 
     slow = Silent()
     judge = Judge(slow)
+    judge._installed = True  # the helper answered; then the student's code never returns
     err = error_of(judge.run_cell("x", timeout=0.2))
     assert err is not None and err["ename"] == "TimeoutError"
+
+
+def test_a_helper_that_cannot_start_is_the_graders_failure(monkeypatch) -> None:
+    """No reply to the helper's start (a loaded machine): a JudgeError, which the job reports
+    as an infrastructure failure (retried), not the student's."""
+
+    class Silent(FakeKernel):
+        def get_shell_msg(self, timeout: float) -> dict[str, Any]:
+            raise queue.Empty
+
+    monkeypatch.setattr("autograder.judge.INSTALL_TIMEOUT_S", 0.2)
+    err = error_of(Judge(Silent()).run_cell("x", timeout=0.1))
+    assert err is not None and err["ename"] == "JudgeStartError"
+
+
+def test_names_imported_from_trusted_packages_are_the_judges(kernel: FakeKernel) -> None:
+    """A student who rebinds `checks` in the kernel (a class whose every method passes) changes
+    nothing: the judge binds the names the notebook imports from trusted packages itself."""
+    kernel.run(
+        "class checks:\n    def __getattr__(self, name):\n        return print\nchecks = checks()"
+    )
+    judge = Judge(kernel)
+    bound = judge.trust_imports(["from course_lib import checks\nimport torch.nn.functional as F"])
+    assert set(bound) == {"checks", "F"}
+    err = error_of(run(judge, "checks.check_close(torch.zeros(2), torch.ones(2), 'x')"))
+    assert err is not None and err["ename"] == "CheckError"
 
 
 def test_a_value_too_deep_is_refused(kernel: FakeKernel) -> None:

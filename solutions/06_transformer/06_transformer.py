@@ -109,6 +109,7 @@ DEVICE = get_device()
 print(describe_device(DEVICE))
 
 
+# %%
 # The demo cells (training, figures) run your code. Where an exercise is not finished yet, they
 # say so in a banner and fall back to PyTorch's own layers, so that you still see the results.
 def unfinished(attempt) -> str | None:

@@ -952,21 +952,21 @@ MUTANTS = [
         "length_prediction",
         'prediction_beyond = "a"',
         ("test_length_prediction",),
-        "MUTANT_A",
+        "trusts the rotation property to carry over to lengths never trained on",
     ),
     Mutant(
         "beyond_b",
         "length_prediction",
         'prediction_beyond = "b"',
         ("test_length_prediction",),
-        "MUTANT_B",
+        "expects only the outputs that read unseen source positions to fail",
     ),
     Mutant(
         "beyond_d",
         "length_prediction",
         'prediction_beyond = "d"',
         ("test_length_prediction",),
-        "MUTANT_D",
+        "expects a gradual decline, as for the LSTM",
     ),
     Mutant(
         "beyond_option_number",
@@ -985,7 +985,7 @@ MUTANTS = [
     Mutant(
         "beyond_option_text",
         "length_prediction",
-        'prediction_beyond = "OPTION_TEXT"',
+        'prediction_beyond = "near chance"',
         ("test_length_prediction",),
         "copies the option's text instead of its letter",
     ),
