@@ -60,7 +60,7 @@ def sync_all(course: Course, assignments: list[str] | None = None) -> list[tuple
     done = []
     try:
         colab: ColabConfig | None = read_config(course.root)
-    except KeyError:  # no [project.urls] Repository: a course without Colab support
+    except KeyError:  # no [tool.attention-course] public-repository: no Colab support
         colab = None
     for a in course.resolve_assignments(assignments):
         done.append((course.source_notebook(a), sync_pair(course.source_notebook(a), colab)))

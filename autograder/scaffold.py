@@ -75,7 +75,7 @@ def new_notebook(course: Course, assignment: str) -> list[Path]:
         written.append(path)
     try:
         colab = read_config(course.root)
-    except KeyError:  # no [project.urls] Repository: a course without Colab support
+    except KeyError:  # no [tool.attention-course] public-repository: no Colab support
         colab = None
     notebook = course.source_notebook(assignment)
     sync_pair(notebook, colab)
