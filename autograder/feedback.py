@@ -67,11 +67,11 @@ def _ename(out: dict[str, Any]) -> str:
 
 
 def _hidden_ename(out: dict[str, Any]) -> str:
-    """What a failed hidden test may say of its error: a failed check or a time limit, which
-    the grader raises; any other type is chosen by the student's code, which could encode a
-    hidden input in its choice."""
+    """What a failed hidden test may say of its error: a failed check, an assert or a time
+    limit; any other type is chosen by the student's code, which could encode a hidden input in
+    its choice (one of about seventy names; AssertionError leaves it one bit per test cell)."""
     name = str(out.get("ename", ""))
-    if name in ("CheckError", "DisabledError"):
+    if name in ("CheckError", "DisabledError", "AssertionError"):  # a check or an assert failed
         return name
     if name in ("CellTimeoutError", "NotebookTimeoutError"):
         return "time limit"

@@ -77,7 +77,7 @@ def test_feedback_notebook_keeps_nothing_active_or_hidden():
     assert "<img" not in text and "&lt;img" in text, "markdown HTML is shown as text"
     assert "double(-3)" not in text and "expected -6" not in text
     assert "LEAKED" not in text, "a made-up exception name is not repeated"
-    assert "A hidden test failed (an error)." in text
+    assert "A hidden test failed (an error in your code)." in text
 
 
 @pytest.fixture(scope="module")
