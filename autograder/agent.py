@@ -227,6 +227,9 @@ def __judge_install__(namespace):  # noqa: C901 (one self-contained server)
         data = io.BytesIO(base64.b64decode(pack["payload"]))
         received[:] = Unpickler(data).load()
 
+    module_internals = ("_parameters", "_buffers", "_modules")
+    module_hooks = ("_forward", "_backward", "_state_dict", "_load_state")
+
     def state(obj):
         """What the judge copies back: a module's tensors and grads, plain attributes."""
         tensors = []
@@ -242,16 +245,8 @@ def __judge_install__(namespace):  # noqa: C901 (one self-contained server)
                 )
         attrs = []
         for name, value in list(getattr(obj, "__dict__", {}).items()):
-            if name.startswith("_") and name != "__dict__" and name.startswith("__"):
-                continue
-            if (
-                name in ("_parameters", "_buffers", "_modules")
-                or name.startswith("_forward")
-                or name.startswith("_backward")
-                or name.startswith("_state_dict")
-                or name.startswith("_load_state")
-            ):
-                continue
+            if name.startswith("__") or name in module_internals or name.startswith(module_hooks):
+                continue  # a module's own bookkeeping is synced as tensors above, or not at all
             try:
                 attrs.append([name, encode(value)])
             except Exception:  # noqa: BLE001 (an attribute the judge cannot read stays here)

@@ -23,6 +23,7 @@ import html
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from autograder.course import Course, CourseError
 from autograder.intake import read_intake
@@ -65,6 +66,16 @@ def _num(x: str) -> float:
         return 0.0
 
 
+def _save(fig: Any, path: Path) -> Path:
+    """Write a figure as a PNG beside the page and free it."""
+    import matplotlib.pyplot as plt
+
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+    return path
+
+
 def _figures(
     dest: Path,
     grades: list[dict[str, str]],
@@ -90,11 +101,7 @@ def _figures(
         ax.set_xlabel(f"score (out of {maximum:g})")
         ax.set_ylabel("students")
         ax.set_title(f"{a}: score distribution ({len(rows)} students)")
-        fig.tight_layout()
-        path = dest / f"scores_{a}.png"
-        fig.savefig(path, dpi=90)
-        plt.close(fig)
-        out.append((f"{a}: score distribution", path))
+        out.append((f"{a}: score distribution", _save(fig, dest / f"scores_{a}.png")))
 
         lost: dict[str, float] = defaultdict(float)
         for c in cells:
@@ -107,11 +114,7 @@ def _figures(
             ax.invert_yaxis()
             ax.set_xlabel("points lost, all students")
             ax.set_title(f"{a}: points lost per test cell")
-            fig.tight_layout()
-            path = dest / f"lost_{a}.png"
-            fig.savefig(path, dpi=90)
-            plt.close(fig)
-            out.append((f"{a}: points lost per test cell", path))
+            out.append((f"{a}: points lost per test cell", _save(fig, dest / f"lost_{a}.png")))
 
     if seconds:
         fig, ax = plt.subplots(figsize=(6, 3))
@@ -119,11 +122,7 @@ def _figures(
         ax.set_xlabel("seconds per notebook")
         ax.set_ylabel("notebooks")
         ax.set_title(f"grading time ({len(seconds)} notebooks, {sum(seconds):.0f} s in all)")
-        fig.tight_layout()
-        path = dest / "grading_time.png"
-        fig.savefig(path, dpi=90)
-        plt.close(fig)
-        out.append(("grading time", path))
+        out.append(("grading time", _save(fig, dest / "grading_time.png")))
     return out
 
 
