@@ -200,8 +200,9 @@ def _summary(result: dict[str, Any], source: Any | None = None) -> str:
         f"{html.escape(result['student_id'])}</h1>"
         f"<p><b>Score: {result['score']:g} / {result['max_score']:g}</b>. "
         f"Status: {html.escape(result['status'])}. "
-        f"{lost_count} test cell(s) lost points: each row below says what its test checks, "
-        "and the cell itself, further down, shows the failed visible check's hint.</p>"
+        f"{lost_count} test cell(s) lost points: each row below says what its test checks. "
+        "Where a visible check failed, the cell itself, further down, shows its hint; where "
+        "only a hidden test failed, the cell says so, without the hidden inputs.</p>"
         "<table class='fb-summary'><tr><th>test cell</th><th>points</th><th></th>"
         f"<th>what it checks</th></tr>{''.join(rows)}</table><hr>"
     )

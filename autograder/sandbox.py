@@ -46,9 +46,11 @@ __all__ = [
     "Limits",
     "SandboxedKernelManager",
     "bwrap_path",
+    "home_environment",
     "kernel_environment",
     "launcher_command",
     "sandbox_mode",
+    "worker_command",
     "wrap_command",
 ]
 
@@ -128,20 +130,25 @@ ENV_ALLOWLIST = (
 SCRATCH = "/scratch"
 
 
+def home_environment(home: str) -> dict[str, str]:
+    """Variables that put a process's home, temporary files and the caches and settings of
+    Python tools (matplotlib, IPython, fontconfig) under ``home``."""
+    return {
+        "HOME": home,
+        "TMPDIR": home,
+        "MPLCONFIGDIR": f"{home}/.matplotlib",
+        "IPYTHONDIR": f"{home}/.ipython",
+        "XDG_CACHE_HOME": f"{home}/.cache",
+        "XDG_CONFIG_HOME": f"{home}/.config",
+    }
+
+
 def kernel_environment(env: dict[str, str], home: str) -> dict[str, str]:
     """The allowlisted part of ``env`` plus the kernel's own home and cache folders under
     ``home`` (fontconfig and matplotlib write caches there instead of complaining)."""
     kept = {k: env[k] for k in ENV_ALLOWLIST if k in env}
     kept.setdefault("PATH", "/usr/local/bin:/usr/bin:/bin")
-    kept.update(
-        HOME=home,
-        TMPDIR=home,
-        MPLCONFIGDIR=f"{home}/.matplotlib",
-        IPYTHONDIR=f"{home}/.ipython",
-        XDG_CACHE_HOME=f"{home}/.cache",
-        XDG_CONFIG_HOME=f"{home}/.config",
-        PYTHONDONTWRITEBYTECODE="1",
-    )
+    kept.update(home_environment(home), PYTHONDONTWRITEBYTECODE="1")
     return kept
 
 
@@ -276,6 +283,56 @@ def wrap_command(
         args += ["--bind", path, path]
     args += ["--chdir", SCRATCH]
     return [*args, "--", *kernel_cmd]
+
+
+def _untraversable(path: Path) -> bool:
+    try:
+        return not os.stat(path).st_mode & 0o001
+    except OSError:
+        return True
+
+
+def worker_command(command: list[str]) -> list[str] | None:
+    """``command`` (a grading worker that root starts and that then drops to a user id of its
+    own) wrapped so that the unprivileged worker can still reach the Python installation and
+    the course's packages; None when it cannot be.
+
+    Where every folder above them lets others through, that is ``command`` itself. Where one
+    does not (a Python installed under root's ``/root``), the worker runs with the host's
+    view except that such a folder is an empty in-memory one holding only those paths
+    (bubblewrap, as root, in a mount namespace of its own; None without bubblewrap).
+    """
+    import autograder
+
+    needed = [Path(p) for p in _python_roots()]
+    needed.append(Path(autograder.__file__).resolve().parent)
+    hidden = {
+        parent
+        for path in needed
+        for parent in [path, *path.parents]
+        if str(parent) != "/" and _untraversable(parent)
+    }
+    if not hidden:
+        return command
+    bwrap = bwrap_path()
+    if bwrap is None:
+        return None
+    tops = sorted(h for h in hidden if not any(other in h.parents for other in hidden))
+    args = [bwrap, "--dev-bind", "/", "/", "--die-with-parent"]
+    for top in tops:
+        args += ["--perms", "0755", "--tmpfs", str(top)]
+    made: set[Path] = set()
+    outermost = {p for p in needed if not any(q in p.parents for q in needed)}
+    for path in sorted(outermost):
+        under = [t for t in tops if t == path or t in path.parents]
+        if not under:
+            continue
+        top = under[0]
+        for parent in sorted(p for p in path.parents if top in p.parents and p not in made):
+            args += ["--perms", "0755", "--dir", str(parent)]
+            made.add(parent)
+        args += ["--ro-bind", str(path), str(path)]
+    return [*args, "--", *command]
 
 
 def _open_to(path: Path, uid: int) -> None:

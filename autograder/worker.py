@@ -13,9 +13,12 @@ Each job gets a *job folder* of its own, prepared by the client (:func:`grade_su
     job/spec.json        the spec; the worker writes job/result.json and job/autograded.ipynb
 
 so the worker reads and writes nothing else, and the client alone copies the results into the
-grading workspace. (The worker runs as the grader's user; the student's code runs in the
-kernel's sandbox, as a user of its own when the grader is root, and every file it writes stays in
-the sandbox's in-memory folders, which nothing outside reads.)
+grading workspace. The student's code runs in the kernel's sandbox, and every file it writes
+stays in the sandbox's in-memory folders, which nothing outside reads. When the grader runs as
+root, the worker does not: its first act is to drop to a user id of its own
+(:func:`worker_uid`), the client hands it the job folder (and nothing else), and reads its two
+outputs back without following links (:func:`read_output`). Its kernels then run as that same
+unprivileged id, in a user namespace of bubblewrap's.
 
 A job whose kernel crashed or whose worker failed is tried once more at once; a result that
 keeps such a status is flagged (``retry``) so that the next run grades it again. A worker that
@@ -42,13 +45,24 @@ from autograder.workspace import Workspace, write_bundle
 __all__ = [
     "INFRASTRUCTURE_FAILURES",
     "JOB_TIMEOUT_S",
+    "OUTPUT_LIMIT",
     "Worker",
     "WorkerPool",
+    "WorkerStartError",
     "grade_submission",
     "is_infrastructure_failure",
+    "read_output",
     "serve",
+    "worker_uid",
 ]
 
+
+class WorkerStartError(RuntimeError):
+    """The grading process could not be started (the grader's failure, not the student's)."""
+
+
+# Seconds a worker started by root may take to drop its privileges and say so.
+START_TIMEOUT_S = 120
 # Wall-clock limit for a whole job, on top of the per-cell and per-notebook limits.
 JOB_TIMEOUT_S = 30 * 60
 # Math-library threads per grading kernel: test cells compute on tiny tensors, and workers run
@@ -63,6 +77,44 @@ def is_infrastructure_failure(status: str) -> bool:
     return status.startswith(INFRASTRUCTURE_FAILURES)
 
 
+# The largest output of a job the client reads back (the kept notebook's outputs are capped far
+# below this by the worker; a bigger file means a broken worker).
+OUTPUT_LIMIT = 512 * 2**20
+
+
+def worker_uid(pid: int) -> int:
+    """The user id a worker started by root drops to: the id its kernels would get, unique
+    while the worker lives (see :func:`autograder.sandbox.sandbox_uid`)."""
+    from autograder.sandbox import SANDBOX_UID_BASE
+
+    return SANDBOX_UID_BASE + pid
+
+
+def read_output(path: Path) -> bytes | None:
+    """The bytes of a file a worker wrote, or None when it is missing, not a regular file (a
+    link is not followed) or over :data:`OUTPUT_LIMIT`."""
+    import stat
+
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_NONBLOCK", 0))
+    except OSError:
+        return None
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode) or info.st_size > OUTPUT_LIMIT:
+        os.close(fd)
+        return None
+    with os.fdopen(fd, "rb") as f:
+        return f.read(OUTPUT_LIMIT + 1)[:OUTPUT_LIMIT]
+
+
+def _hand_over(folder: Path, uid: int) -> None:
+    """Give the job folder the client just wrote (no links in it) to the worker's user."""
+    for parent, dirs, files in os.walk(folder):
+        os.chown(parent, uid, uid, follow_symlinks=False)
+        for name in dirs + files:
+            os.chown(os.path.join(parent, name), uid, uid, follow_symlinks=False)
+
+
 # -- client side ----------------------------------------------------------------------------
 
 
@@ -73,18 +125,32 @@ class Worker:
         self.log_dir = log_dir
         self.proc: subprocess.Popen[str] | None = None
         self.log: Any = None
+        # the user id the running worker dropped to; None when it keeps ours (we are not root)
+        self.uid: int | None = None
 
     def _start(self) -> subprocess.Popen[str]:
         from autograder.kernels import kernel_env
+        from autograder.sandbox import worker_command
 
         env = kernel_env(threads=GRADING_THREADS)
         env["PYTHONWARNINGS"] = "ignore"
+        command = [sys.executable, "-m", "autograder.worker"]
+        root = os.geteuid() == 0
+        if root:
+            wrapped = worker_command([*command, "--drop-privileges"])
+            if wrapped is None:
+                raise WorkerStartError(
+                    "the grader runs as root and the Python installation is not readable by "
+                    "other users: install bubblewrap, or grade as an ordinary user"
+                )
+            command = wrapped
         self.log_dir.mkdir(parents=True, exist_ok=True)
         self.log = tempfile.NamedTemporaryFile(
             "w+", dir=self.log_dir, prefix="worker-", suffix=".log", delete=False
         )
+        self.uid = None
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "autograder.worker"],
+            command,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=self.log,
@@ -93,6 +159,15 @@ class Worker:
             text=True,
             bufsize=1,
         )
+        if root:  # the worker's first line names the user id it dropped to
+            assert self.proc.stdout is not None
+            ready, _, _ = select.select([self.proc.stdout], [], [], START_TIMEOUT_S)
+            line = self.proc.stdout.readline().strip() if ready else ""
+            if not line.startswith("uid "):
+                why = self._last_log_line() or "no log"
+                self.close(kill=True)
+                raise WorkerStartError(f"the grading process did not start ({why})")
+            self.uid = int(line.split()[1])
         return self.proc
 
     def _last_log_line(self) -> str:
@@ -103,13 +178,21 @@ class Worker:
         return lines[-1][:200] if lines else ""
 
     def ensure_started(self) -> subprocess.Popen[str]:
+        """The running worker; raises :class:`WorkerStartError` when it cannot start."""
         if self.proc is not None and self.proc.poll() is None:
             return self.proc
         return self._start()
 
     def run(self, spec_path: str, timeout: float) -> str | None:
-        """Grade one spec; None when the worker reported it done, else why it failed."""
-        proc = self.ensure_started()
+        """Grade one spec; None when the worker reported it done, else why it failed. The
+        spec's folder (the job folder, see :func:`grade_submission`) is handed to the worker's
+        user first when that is not ours."""
+        try:
+            proc = self.ensure_started()
+        except WorkerStartError as exc:
+            return f"grading error: {exc}"
+        if self.uid is not None:
+            _hand_over(Path(spec_path).parent, self.uid)
         assert proc.stdin is not None and proc.stdout is not None
         try:
             proc.stdin.write(spec_path + "\n")
@@ -188,6 +271,17 @@ def _failure_result(
     )
 
 
+def _read_result(path: Path) -> Result | None:
+    """The result a worker wrote at ``path``; None when there is none or it does not parse."""
+    written = read_output(path)
+    if written is None:
+        return None
+    try:
+        return Result.from_dict(json.loads(written))
+    except (ValueError, TypeError, KeyError):
+        return None
+
+
 def grade_submission(
     worker: Worker,
     bundle: dict[str, bytes],
@@ -222,12 +316,15 @@ def grade_submission(
             for output in (spec.result, spec.autograded):
                 Path(output).unlink(missing_ok=True)
             reason = worker.run(str(spec_path), JOB_TIMEOUT_S)
-            result_file, graded = Path(spec.result), Path(spec.autograded)
-            if reason is None and result_file.is_file():
-                result = Result.from_dict(json.loads(result_file.read_text()))
-            else:
-                result = _failure_result(job, student_id, assignment, submitted, reason)
-            autograded = graded.read_bytes() if graded.is_file() else None
+            read = _read_result(Path(spec.result)) if reason is None else None
+            result = read or _failure_result(
+                job,
+                student_id,
+                assignment,
+                submitted,
+                reason or "grading error: the job wrote no readable result",
+            )
+            autograded = read_output(Path(spec.autograded))
             if not is_infrastructure_failure(result.status):
                 break
         else:
@@ -238,14 +335,42 @@ def grade_submission(
 # -- worker side ----------------------------------------------------------------------------
 
 
-def serve() -> int:
+def _drop_privileges() -> None:
+    """As root: become :func:`worker_uid` (no groups) before reading any job, with a home of
+    our own (Jupyter and nbgrader write small files there)."""
+    import atexit
+    import shutil
+
+    from autograder.sandbox import home_environment
+
+    uid = worker_uid(os.getpid())
+    os.setgroups([])
+    os.setgid(uid)
+    os.setuid(uid)
+    home = tempfile.mkdtemp(prefix="autograder-worker-")
+    atexit.register(shutil.rmtree, home, True)
+    os.environ.update(
+        home_environment(home),
+        JUPYTER_RUNTIME_DIR=f"{home}/.jupyter-runtime",
+        JUPYTER_DATA_DIR=f"{home}/.jupyter-data",
+    )
+    tempfile.tempdir = home
+
+
+def serve(argv: list[str] | None = None) -> int:
     """Grade one spec after another: read a spec path per line on stdin, answer ``done`` (or
     ``error: ...``) per line on stdout once its result is written. Student code never runs in
-    this process (it runs in each job's sandboxed kernel)."""
+    this process (it runs in each job's sandboxed kernel). With ``--drop-privileges`` (the
+    client passes it when it is root), become an unprivileged user first."""
+    drop = "--drop-privileges" in (sys.argv[1:] if argv is None else argv)
+    if drop:
+        _drop_privileges()
     from autograder.job import run_job
     from autograder.workspace import write_json_atomic
 
     protocol = os.fdopen(os.dup(1), "w", buffering=1)
+    if drop:
+        protocol.write(f"uid {os.getuid()}\n")
     os.dup2(2, 1)  # anything else written to stdout goes to stderr, not into the protocol
     logging.basicConfig(level=logging.ERROR)
     for line in sys.stdin:

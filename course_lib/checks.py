@@ -637,13 +637,47 @@ def active_bans() -> list[tuple[str, str, str]]:
     return list(_ACTIVE_BANS)
 
 
+# The aten operators that compute a built-in a test bans: reached by another Python name
+# (``torch.ops.aten._softmax``, ``torch._C._VariableFunctions._softmax``, ``torch.sparse``'s),
+# they are banned with it.
+_SOFTMAX_OPS = frozenset(
+    """softmax _softmax _safe_softmax _masked_softmax special_softmax log_softmax _log_softmax
+    special_log_softmax _sparse_softmax _sparse_log_softmax""".split()
+)
+_ATTENTION_OPS = frozenset(
+    """scaled_dot_product_attention _scaled_dot_product_attention_math
+    _scaled_dot_product_flash_attention _scaled_dot_product_flash_attention_for_cpu
+    _scaled_dot_product_efficient_attention _scaled_dot_product_cudnn_attention _fused_sdp_choice
+    _safe_softmax _masked_softmax _native_multi_head_attention""".split()
+)
+_LAYER_OPS = frozenset({"_transformer_encoder_layer_fwd", "_native_multi_head_attention"})
+_ATEN_EQUIVALENTS: dict[str, frozenset[str]] = {
+    "softmax": _SOFTMAX_OPS,
+    "_softmax": _SOFTMAX_OPS,
+    "log_softmax": _SOFTMAX_OPS,
+    "softmin": _SOFTMAX_OPS,
+    "scaled_dot_product_attention": _ATTENTION_OPS,
+    "multi_head_attention_forward": _ATTENTION_OPS,
+    "MultiheadAttention": _ATTENTION_OPS,
+    "MultiheadAttention.forward": _ATTENTION_OPS,
+    "TransformerEncoderLayer.forward": _LAYER_OPS,
+    "TransformerEncoder.forward": _LAYER_OPS,
+    "Transformer.forward": _LAYER_OPS,
+}
+
+
 class _CallGuard:
     """Raises :class:`DisabledError` when a banned function runs, whatever name reached it.
 
     Replacing ``torch.softmax`` by a stand-in does not stop a reference taken earlier
-    (``sm = torch.softmax``) or a bound method (``x.softmax``); a profile hook sees every call
-    in the block, C functions by identity (or by name and owner class for bound methods) and
-    Python functions by their code object.
+    (``sm = torch.softmax``), a bound method (``x.softmax``) or the operator underneath
+    (``torch.ops.aten._softmax``). A profile hook sees every call in the block (in every thread
+    started in it): C functions by identity (or by name and owner class for bound methods),
+    Python functions by their code object, torch's functions and operators by their aten name
+    (:data:`_ATEN_EQUIVALENTS`). The functions that would remove the hook (``sys.setprofile``,
+    ``threading.setprofile``) are banned in the block too, whatever name reaches them. (A torch
+    dispatch mode would also see the operators that C++ code calls inside another built-in,
+    but its first use imports about 800 modules, 1.7 s per graded notebook.)
     """
 
     def __init__(self, reason: str) -> None:
@@ -651,7 +685,10 @@ class _CallGuard:
         self.by_id: dict[int, str] = {}
         self.by_code: dict[types.CodeType, str] = {}
         self.methods: list[tuple[str, type, str]] = []
+        self.aten: dict[str, str] = {}  # aten operator name -> the banned built-in it computes
+        self.op_calls: set[types.CodeType] = set()  # torch's OpOverload(Packet).__call__
         self._previous: tuple[Any, Any] = (None, None)
+        self._closing = False
 
     def ban(self, owner: object, attr: str, original: object, qualified: str) -> None:
         function = inspect.unwrap(original) if callable(original) else original
@@ -662,9 +699,39 @@ class _CallGuard:
             self.by_id[id(original)] = qualified
             if isinstance(owner, type):
                 self.methods.append((getattr(original, "__name__", attr), owner, qualified))
+        owner_name = getattr(owner, "__name__", type(owner).__name__)
+        for key in (attr, f"{owner_name}.{attr}"):
+            for op in _ATEN_EQUIVALENTS.get(key, ()):
+                self.aten.setdefault(op, qualified)
+
+    def _guard_itself(self) -> None:
+        """Ban what would switch the guard off, and learn torch's operator-call code."""
+        self.by_id[id(sys.setprofile)] = "sys.setprofile"
+        self.by_code[threading.setprofile.__code__] = "threading.setprofile"
+        if not self.aten:
+            return
+        ops = sys.modules.get("torch._ops")
+        for cls_name in ("OpOverload", "OpOverloadPacket"):
+            code = getattr(vars(getattr(ops, cls_name, object)).get("__call__"), "__code__", None)
+            if isinstance(code, types.CodeType):
+                self.op_calls.add(code)
+
+    def _aten_name(self, name: object) -> str | None:
+        """The banned built-in an aten operator's name (``aten::_softmax``, ``_softmax.default``)
+        stands for, if any."""
+        if not isinstance(name, str):
+            return None
+        base = name.rpartition("::")[2].partition(".")[0]
+        return self.aten.get(base)
 
     def _banned(self, frame: types.FrameType, event: str, arg: Any) -> str | None:
         if event == "call":
+            if frame.f_code in self.op_calls:
+                op = frame.f_locals.get("self")
+                name = getattr(op, "_name", None) or getattr(op, "__name__", None)
+                banned = self._aten_name(name)
+                if banned is not None:
+                    return banned
             return self.by_code.get(frame.f_code)
         if event == "c_call":
             if id(arg) in self.by_id:
@@ -673,19 +740,26 @@ class _CallGuard:
             for method, owner, qualified in self.methods:
                 if name == method and isinstance(bound, owner):
                     return qualified
+            if self.aten and str(getattr(arg, "__module__", None) or "").startswith("torch"):
+                return self._aten_name(name)
         return None
 
     def _hook(self, frame: types.FrameType, event: str, arg: Any) -> None:
+        if self._closing:
+            return
         qualified = self._banned(frame, event, arg)
         if qualified is not None:
             raise DisabledError(f"{qualified} is disabled in this test: {self.reason}")
 
     def __enter__(self) -> None:
         self._previous = (sys.getprofile(), threading.getprofile())
-        if self.by_id or self.by_code:
-            sys.setprofile(self._hook)
-            threading.setprofile(self._hook)
+        if not (self.by_id or self.by_code):
+            return
+        self._guard_itself()
+        threading.setprofile(self._hook)  # before sys's hook, which would ban this call
+        sys.setprofile(self._hook)
 
     def __exit__(self, *exc: object) -> None:
+        self._closing = True
         sys.setprofile(self._previous[0])
         threading.setprofile(self._previous[1])

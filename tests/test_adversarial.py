@@ -987,12 +987,22 @@ REAL_CASES = {
     "r_ban_early_reference": ("r_banned", "=="),
     "r_ban_through_aten_ops": ("r_banned", "=="),
     "r_ban_profile_hook_removed": ("r_banned", "=="),
+    "r_ban_aten_in_a_thread": ("r_banned", "=="),
+    "r_ban_variable_functions": ("r_banned", "=="),
+    "r_ban_dispatch_stack_popped": ("r_banned", "=="),
 }
 REAL_HOLES: dict[str, str] = {}
-# Bans are applied inside the student's kernel, which the student controls: these two lift a
-# ban there. What protects the grade is the static scan, which flags both for a human (README,
-# "What is not protected"); the score itself is not changed.
-FLAGGED_FOR_REVIEW = {"r_ban_through_aten_ops", "r_ban_profile_hook_removed"}
+# Bans hold whatever name reaches the built-in (course_lib.checks._CallGuard: the aten operator,
+# another thread, the hook's own removal are banned too), so these lose the from-scratch points
+# like a plain torch.softmax; the static scan also flags them for a human (torch.ops, torch._C,
+# sys hooks named by string).
+FLAGGED_FOR_REVIEW = {
+    "r_ban_through_aten_ops",
+    "r_ban_profile_hook_removed",
+    "r_ban_variable_functions",
+    "r_ban_dispatch_stack_popped",
+    "r_ban_aten_in_a_thread",
+}
 
 
 def build_real_cohort(course: Course) -> dict[str, object]:
@@ -1022,6 +1032,22 @@ def build_real_cohort(course: Course) -> dict[str, object]:
         "import sys\n\n_off = vars(sys)['setprofile']\n_sm = torch.softmax\n\n\n"
         "def softmax(x, dim=-1):\n    _off(None)\n    return _sm(x, dim=dim)\n"
     )
+    in_thread = (
+        "import threading\n\n\ndef softmax(x, dim=-1):\n    out = []\n"
+        "    worker = threading.Thread(\n"
+        "        target=lambda: out.append(torch.ops.aten._softmax.default(x, dim, False))\n"
+        "    )\n    worker.start()\n    worker.join()\n"
+        "    return out[0]\n"
+    )
+    variable_functions = (
+        "def softmax(x, dim=-1):\n    return torch._C._VariableFunctions._softmax(x, dim, False)\n"
+    )
+    popped = (
+        "def softmax(x, dim=-1):\n"
+        "    while torch._C._len_torch_dispatch_stack():\n"
+        "        torch._C._pop_torch_dispatch_stack()\n"
+        "    return torch.ops.aten._softmax.default(x, dim, False)\n"
+    )
     return {
         "r_full": solved,
         "r_wrong": wrong,
@@ -1033,6 +1059,9 @@ def build_real_cohort(course: Course) -> dict[str, object]:
         "r_ban_early_reference": _with(solved, "softmax", early),
         "r_ban_through_aten_ops": _with(solved, "softmax", aten),
         "r_ban_profile_hook_removed": _with(solved, "softmax", profile),
+        "r_ban_aten_in_a_thread": _with(solved, "softmax", in_thread),
+        "r_ban_variable_functions": _with(solved, "softmax", variable_functions),
+        "r_ban_dispatch_stack_popped": _with(solved, "softmax", popped),
     }
 
 
@@ -1078,7 +1107,6 @@ def test_a_real_attack_gains_nothing_over_its_honest_twin(real_cohort: RealCohor
         assert real_cohort.grades[student]["status"].startswith("review: "), real_cohort.grades[
             student
         ]
-        return
     assert got == honest if how == "==" else got <= honest, (real_cohort.grades[student], honest)
 
 

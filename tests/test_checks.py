@@ -506,3 +506,47 @@ def test_check_type_still_refuses_arrays_and_bools_as_numbers():
         checks.check_type(np.float64(1.0), int, "answer")
     with pytest.raises(checks.CheckError):
         checks.check_type("3", (int, float), "answer")
+
+
+def test_a_ban_holds_whatever_name_or_thread_reaches_the_built_in() -> None:
+    import sys
+    import threading
+
+    import torch
+
+    x = torch.randn(2, 3)
+    early = torch.softmax
+
+    def in_a_thread():
+        out: list = []
+        worker = threading.Thread(
+            target=lambda: out.append(torch.ops.aten._softmax.default(x, -1, False))
+        )
+        worker.start()
+        worker.join()
+        return out[0]  # IndexError when the thread was stopped
+
+    routes = {
+        "early reference": lambda: early(x, -1),
+        "aten overload": lambda: torch.ops.aten._softmax.default(x, -1, False),
+        "aten packet": lambda: torch.ops.aten.softmax(x, -1),
+        "aten safe softmax": lambda: torch.ops.aten._safe_softmax(x, -1),
+        "variable functions": lambda: torch._C._VariableFunctions._softmax(x, -1, False),
+        "sparse": lambda: torch.sparse.softmax(x.to_sparse(), -1),
+        "hook removed by string": lambda: (vars(sys)["setprofile"](None), early(x, -1)),
+    }
+    for label, route in routes.items():
+        with pytest.raises(checks.DisabledError):
+            with checks.disabled((torch, "softmax")):
+                route()
+        assert sys.getprofile() is None, label
+    with pytest.raises((checks.DisabledError, IndexError)):
+        with checks.disabled((torch, "softmax")):
+            in_a_thread()
+    # the student's own softmax is not a built-in: it runs; after the block everything works
+    with checks.disabled((torch, "softmax"), (torch.Tensor, "softmax")):
+        e = torch.exp(x - x.amax(-1, keepdim=True))
+        own = e / e.sum(-1, keepdim=True)
+    assert torch.allclose(own, torch.softmax(x, -1))
+    assert torch.allclose(torch.ops.aten._softmax.default(x, -1, False), own)
+    assert threading.getprofile() is None

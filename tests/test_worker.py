@@ -6,6 +6,8 @@ test_distributed); here a stand-in worker answers with chosen statuses.
 
 from __future__ import annotations
 
+import os
+import time
 from pathlib import Path
 
 import pytest
@@ -62,3 +64,59 @@ def test_a_kernel_that_crashes_twice_is_flagged_and_regraded_by_the_next_run(
     write_json_atomic(path, result.to_dict())
     notebook = batch.submissions / "correct" / TINY / f"{TINY}.ipynb"
     assert not _result_is_current(path, Submission("s", TINY, notebook), "f")
+
+
+def _processes_of(uid: int) -> list[str]:
+    """The command lines of the live processes whose real user id is ``uid``."""
+    found = []
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            uids = next(line for line in status.read_text().splitlines() if line.startswith("Uid:"))
+            if int(uids.split()[1]) == uid:
+                cmdline = (status.parent / "cmdline").read_bytes().replace(b"\0", b" ")
+                found.append(cmdline.decode(errors="replace"))
+        except (OSError, StopIteration, ValueError):
+            continue
+    return found
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="a worker drops privileges only when started as root")
+def test_a_worker_started_by_root_runs_as_an_unprivileged_user_and_grades(
+    batch: Batch, tmp_path: Path
+) -> None:
+    from autograder.sandbox import SANDBOX_UID_BASE
+    from autograder.worker import Worker, grade_submission
+    from autograder.workspace import Workspace
+
+    worker = Worker(tmp_path / "logs")
+    try:
+        worker.ensure_started()
+        assert worker.uid is not None and worker.uid >= SANDBOX_UID_BASE
+        assert any("autograder.worker" in c for c in _processes_of(worker.uid))
+        bundle = Workspace(batch.out / "workspace").bundle([TINY])
+        notebook = nb_bytes(batch.submissions, "correct")
+        result, graded = grade_submission(worker, bundle, "s", TINY, notebook, "x.ipynb", 30, 120)
+        assert (result.status, result.score) == ("ok", result.max_score), result
+        assert graded is not None and b"nbgrader" in graded
+    finally:
+        uid = worker.uid
+        worker.close()
+    deadline = time.monotonic() + 30  # the worker's kernels exit with it
+    while _processes_of(uid) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert _processes_of(uid) == []
+
+
+def test_the_client_reads_a_workers_outputs_without_following_links(tmp_path: Path) -> None:
+    from autograder.worker import read_output
+
+    secret = tmp_path / "secret"
+    secret.write_text("instructor only")
+    (tmp_path / "result.json").symlink_to(secret)
+    (tmp_path / "fifo").mkdir()
+    plain = tmp_path / "plain.json"
+    plain.write_text("{}")
+    assert read_output(tmp_path / "result.json") is None
+    assert read_output(tmp_path / "fifo") is None
+    assert read_output(tmp_path / "missing") is None
+    assert read_output(plain) == b"{}"

@@ -37,7 +37,7 @@
 # **Prerequisites**: Python and numpy (arrays, `@`, shapes); basic PyTorch (tensors,
 # `nn.Module`, autograd); the chain rule. No earlier notebook is needed.
 #
-# **Estimated time**: about 90 minutes. Running every cell takes under a minute on a laptop
+# **Estimated time**: about 1 hour 50 minutes. Running every cell takes under a minute on a laptop
 # CPU (about 30 seconds on 2 cores), most of it one training run of about 25 seconds (longer
 # on a busy machine); no GPU needed.
 #

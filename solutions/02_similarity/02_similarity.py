@@ -34,7 +34,7 @@
 # **Prerequisites**: Python and a little numpy (arrays, `@`, `axis=`); vectors and angles from
 # school geometry. Notebook 01 motivates *why* we need similarity, but this one stands alone.
 #
-# **Estimated time**: about 45 minutes. Running every cell takes a few seconds on a laptop CPU;
+# **Estimated time**: about 1 hour. Running every cell takes a few seconds on a laptop CPU;
 # no GPU needed.
 #
 # **How this notebook works**: exercises are marked `YOUR CODE HERE`. Replace the

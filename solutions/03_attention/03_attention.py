@@ -39,7 +39,7 @@
 # of notebook 01 helps but is recalled here. PyTorch basics: tensors with a batch dimension,
 # broadcasting, `dim=` arguments, `nn.Linear`, `nn.LSTM`.
 #
-# **Estimated time**: about 90 minutes. Running every cell takes one to two minutes on a
+# **Estimated time**: about 2 hours. Running every cell takes one to two minutes on a
 # 2-core laptop CPU, most of it training two small models; no GPU needed: everything here runs
 # on the CPU.
 #
@@ -366,6 +366,15 @@ checks.check_close(
     / (math.exp(0.0) + math.exp(1.0) + math.exp(-2.0)),
     "softmax([1e4, 1e4 + 1, 1e4 - 2]) (same as softmax([0, 1, -2]))",
 )
+_got = softmax(torch.tensor([[300.0, 302.0], [-5.0, -3.0]]))
+checks.check_finite(
+    _got,
+    "softmax of the rows [300, 302] and [-5, -3]",
+    hint="subtract the maximum of EACH ROW (amax along dim, keepdim=True), not of the whole "
+    "tensor: the second row, 305 below the global maximum, underflows to 0 / 0",
+)
+_row = torch.tensor([1.0, math.exp(2.0)]) / (1.0 + math.exp(2.0))
+checks.check_close(_got, torch.stack([_row, _row]), "softmax of the rows [300, 302] and [-5, -3]")
 ### BEGIN HIDDEN TESTS
 _x = torch.tensor([[1000.0, 1001.0], [-1000.0, -999.0], [0.0, 1.0]])
 _got = softmax(_x)
@@ -536,13 +545,13 @@ def attention_weights(
 
 # %% [markdown]
 # **Try it.** One sentence of three tokens, the last of them padding. The query `[1, 0]` scores
-# the keys `[2, 0]`, `[0, 1]` and `[5, 5]` at 2, 0 and 5, but the third is masked, so you should
-# see about `[0.8808, 0.1192, 0.0000]`: $e^2/(e^2 + e^0)$ and $e^0/(e^2 + e^0)$.
+# the keys `[3, 0]`, `[0, 1]` and `[5, 5]` at 3, 0 and 5, but the third is masked, so you should
+# see about `[0.9526, 0.0474, 0.0000]`: $e^3/(e^3 + e^0)$ and $e^0/(e^3 + e^0)$.
 
 # %%
 attention_weights(
     torch.tensor([[1.0, 0.0]]),
-    torch.tensor([[[2.0, 0.0], [0.0, 1.0], [5.0, 5.0]]]),
+    torch.tensor([[[3.0, 0.0], [0.0, 1.0], [5.0, 5.0]]]),
     torch.tensor([[True, True, False]]),
 )
 
@@ -1238,7 +1247,7 @@ def greedy_decode(model: Seq2Seq, src: torch.Tensor, src_lens: torch.Tensor, out
 # Training uses the course's loop, `course_lib.training.train_seq2seq`: 2000 steps of Adam on
 # batches of 64 freshly drawn sequences, with a decaying learning rate and gradient clipping, on
 # one CPU thread. Each model is built right after `seed_everything(0)`, so both runs are
-# reproducible. First, without attention (about 25 seconds on a 2-core laptop CPU):
+# reproducible. First, without attention (about 30 seconds on a quiet 2-core CPU):
 
 # %% tags=["demo"]
 task = ReversalTask()  # 10 symbols, training lengths 4..24
@@ -1251,8 +1260,8 @@ print(f"trained in {plain_log.seconds:.1f} s; final loss {np.mean(plain_log.loss
 
 
 # %% [markdown]
-# Then the same model with attention (about half a minute to a minute: the attention steps add
-# work):
+# Then the same model with attention (about 70 seconds on a quiet 2-core CPU: the attention
+# steps add work; a loop over the source positions in your exercise makes it slower still):
 
 # %% tags=["demo"]
 def builtin_attention_step(dec_out, enc_outputs, mask, combine, output):

@@ -40,7 +40,7 @@
 # notebook 02 (dot products). PyTorch basics: tensors, `@`, `transpose`, `torch.softmax`,
 # `nn.Linear`, `nn.Module`.
 #
-# **Estimated time**: about 75 minutes. Running every cell takes about 10 seconds on a CPU
+# **Estimated time**: about 90 minutes. Running every cell takes about 10 seconds on a CPU
 # (measured: 5 to 8 s on 2 cores, kernel start included); no GPU needed.
 #
 # **How this notebook works**: exercises are marked `YOUR CODE HERE`. Replace the
@@ -117,8 +117,10 @@ for token, vector in zip(girl.tokens, girl.embeddings, strict=True):
 # notebook 02? Two problems show up at once.
 #
 # 1. **A word favours itself.** $\mathbf{x}\cdot\mathbf{y} \le \lVert\mathbf{x}\rVert\,\lVert\mathbf{y}\rVert$,
-#    with equality for $\mathbf{y} = \mathbf{x}$, so unless another word is longer or points the
-#    same way, a word scores itself highest: "that" would mostly look at "that".
+#    and a word's score with itself is $\lVert\mathbf{x}\rVert^2$. Another word $\mathbf{y}$
+#    beats that only if $\lVert\mathbf{y}\rVert\cos\theta > \lVert\mathbf{x}\rVert$: it must
+#    be longer *and* point in nearly the same direction. Otherwise a word scores itself
+#    highest: "that" would mostly look at "that".
 # 2. **Similarity is symmetric**, $\mathbf{x}_i\cdot\mathbf{x}_j = \mathbf{x}_j\cdot\mathbf{x}_i$,
 #    but "that needs girl" does not mean "girl needs that". What a word is *looking for* is not
 #    what it *is*.

@@ -46,7 +46,7 @@
 # `view` and `transpose`. This notebook runs on its own: the attention function of notebook 04
 # is given below.
 #
-# **Estimated time**: about 75 minutes. Running every cell takes well under a minute on a laptop
+# **Estimated time**: about 90 minutes. Running every cell takes well under a minute on a laptop
 # CPU, most of it in the cost lab of section 6; no GPU needed. On a GPU the cost lab measures
 # longer sequences.
 #

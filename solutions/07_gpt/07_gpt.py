@@ -55,7 +55,7 @@
 # PyTorch: `nn.Module`, `nn.Linear`, `F.cross_entropy`, an optimizer's `zero_grad` / `step`.
 # This notebook runs on its own: everything it needs from earlier notebooks is recalled.
 #
-# **Estimated time**: about 2 hours 45 minutes. Running every cell took about 100 s on a
+# **Estimated time**: about 3 hours 45 minutes. Running every cell took about 100 s on a
 # 2-core CPU (77 s of it training the small model, 11 s the attention lab, 3 s timing the
 # key/value cache), and 195 s once while other programs competed for both cores; no GPU
 # needed. With a GPU
@@ -915,12 +915,13 @@ def generate(
 # `torch.Size([1, 71])`. The same call after training, in section 6, is the real test.
 
 # %% tags=["demo"]
-torch.manual_seed(0)
-untrained = GPT(vocab.size, CONFIG).to(DEVICE).eval()
-sample_ids = generate(untrained, vocab.encode("Return the ")[None].to(DEVICE), 60)
-print(sample_ids.shape)
-print(repr(vocab.decode(sample_ids[0])))
-del untrained
+with threads(1 if DEVICE.type == "cpu" else None):  # one CPU thread, as in training
+    torch.manual_seed(0)
+    untrained = GPT(vocab.size, CONFIG).to(DEVICE).eval()
+    sample_ids = generate(untrained, vocab.encode("Return the ")[None].to(DEVICE), 60)
+    print(sample_ids.shape)
+    print(repr(vocab.decode(sample_ids[0])))
+    del untrained
 
 # %% nbgrader={"grade": true, "grade_id": "test_generate_shape", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 """generate returns (B, T0 + max_new_tokens) int64 ids that start with the prompt."""
@@ -1511,15 +1512,16 @@ plt.show()
 
 # %% tags=["demo"]
 known_words = set(re.findall(r"[A-Za-z]{2,}", corpus))
-prompt = vocab.encode("Return the ")[None].repeat(8, 1).to(DEVICE)  # (8, 11)
-for temperature, top_k in [(0.5, None), (1.0, None), (1.5, None), (1.0, 5)]:
-    torch.manual_seed(0)
-    samples = generate(model, prompt, 240, temperature=temperature, top_k=top_k)  # (8, 251)
-    texts = [vocab.decode(row) for row in samples]
-    words = [w for t in texts for w in re.findall(r"[A-Za-z]{2,}", t[len("Return the ") :])]
-    share = sum(w in known_words for w in words) / max(1, len(words))
-    print(f"===== temperature {temperature}, top_k {top_k}: {100 * share:.0f}% of words known")
-    print(texts[0], "\n")
+with threads(1 if DEVICE.type == "cpu" else None):  # one CPU thread, as in training
+    prompt = vocab.encode("Return the ")[None].repeat(8, 1).to(DEVICE)  # (8, 11)
+    for temperature, top_k in [(0.5, None), (1.0, None), (1.5, None), (1.0, 5)]:
+        torch.manual_seed(0)
+        samples = generate(model, prompt, 240, temperature=temperature, top_k=top_k)  # (8, 251)
+        texts = [vocab.decode(row) for row in samples]
+        words = [w for t in texts for w in re.findall(r"[A-Za-z]{2,}", t[len("Return the ") :])]
+        share = sum(w in known_words for w in words) / max(1, len(words))
+        print(f"===== temperature {temperature}, top_k {top_k}: {100 * share:.0f}% of words known")
+        print(texts[0], "\n")
 
 # %% [markdown]
 # **Reading the samples.** At temperature 0.5 the model keeps to its most likely paths:
@@ -2285,26 +2287,27 @@ def cache_written() -> bool:
     return True
 
 
-prompt_kv = vocab.encode("Return the ")[None].repeat(4, 1).to(DEVICE)  # (4, 11)
-torch.manual_seed(0)
-plain_kv = generate(model, prompt_kv, 100, temperature=0.8)
-if cache_written():
+with threads(1 if DEVICE.type == "cpu" else None):  # one CPU thread, as in training
+    prompt_kv = vocab.encode("Return the ")[None].repeat(4, 1).to(DEVICE)  # (4, 11)
     torch.manual_seed(0)
-    cached_kv, cached_kv_logits = generate_cached(model, prompt_kv, 100, temperature=0.8)
-    with torch.no_grad():
-        uncached_kv_logits = torch.stack(
-            [model(cached_kv[:, : 11 + s][:, -model.block_size :])[:, -1] for s in range(100)],
-            dim=1,
-        )  # (4, 100, V)
-    same_tokens = int((plain_kv == cached_kv)[:, 11:].sum())
-    kv_gap = float((cached_kv_logits - uncached_kv_logits).abs().max())
-    print(repr(vocab.decode(cached_kv[0])))
-    print(
-        f"Result: cached and uncached generation agree on {same_tokens} of "
-        f"{plain_kv[:, 11:].numel()} tokens; largest logit difference {kv_gap:.1e}"
-    )
-else:
-    print(repr(vocab.decode(plain_kv[0])))
+    plain_kv = generate(model, prompt_kv, 100, temperature=0.8)
+    if cache_written():
+        torch.manual_seed(0)
+        cached_kv, cached_kv_logits = generate_cached(model, prompt_kv, 100, temperature=0.8)
+        with torch.no_grad():
+            uncached_kv_logits = torch.stack(
+                [model(cached_kv[:, : 11 + s][:, -model.block_size :])[:, -1] for s in range(100)],
+                dim=1,
+            )  # (4, 100, V)
+        same_tokens = int((plain_kv == cached_kv)[:, 11:].sum())
+        kv_gap = float((cached_kv_logits - uncached_kv_logits).abs().max())
+        print(repr(vocab.decode(cached_kv[0])))
+        print(
+            f"Result: cached and uncached generation agree on {same_tokens} of "
+            f"{plain_kv[:, 11:].numel()} tokens; largest logit difference {kv_gap:.1e}"
+        )
+    else:
+        print(repr(vocab.decode(plain_kv[0])))
 
 # %% [markdown]
 # ### Exercise 7.7: predict, then measure (3 points)

@@ -47,7 +47,7 @@
 # positions: self-attention is permutation-equivariant). PyTorch basics: `nn.Module`,
 # `nn.Linear`, `nn.Parameter`, `torch.reshape` and `permute`. Nothing about images is assumed.
 #
-# **Estimated time**: about 1.5 hours. Running every cell takes under a minute on a 2-core
+# **Estimated time**: about 1 hour 50 minutes. Running every cell takes under a minute on a 2-core
 # CPU (measured: 38 s on a quiet machine, up to about 2 minutes while other jobs shared the
 # cores), most of it training six small models in sections 5 to 7.
 # With a GPU the notebook trains a larger ViT for longer and adds patch size 1 to the sweep;
