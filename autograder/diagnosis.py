@@ -28,6 +28,8 @@ __all__ = [
     "builds_on",
     "diagnose",
     "exercise_of_tests",
+    "diagnose_answers",
+    "literal_answers",
     "load_signatures",
     "signatures_of",
     "stale_signatures",
@@ -133,6 +135,64 @@ def diagnose(
             for gid in cells:
                 found[gid] = text
     return found
+
+
+def literal_answers(source: str) -> dict[str, Any] | None:
+    """``{name: value}`` of a cell that only assigns literals (``answer_1 = "b"``,
+    ``prediction = 0.25``), or None for any other code. Parsed, never run."""
+    import ast
+
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return None
+    found: dict[str, Any] = {}
+    for node in tree.body:
+        if not (
+            isinstance(node, ast.Assign)
+            and len(node.targets) == 1
+            and isinstance(node.targets[0], ast.Name)
+        ):
+            return None
+        try:
+            found[node.targets[0].id] = ast.literal_eval(node.value)
+        except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+            return None
+    return found
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, str) and isinstance(b, str):
+        return a.strip().lower() == b.strip().lower()
+    return type(a) is type(b) and a == b
+
+
+def diagnose_answers(
+    signatures: dict[str, Any] | None,
+    sources: dict[str, str],
+    solution: dict[str, Any],
+    student: dict[str, Any],
+    failed: set[str],
+) -> dict[str, str]:
+    """``{failed test cell: misconception}`` from catalogued answers that are plain literals
+    (a quiz letter, a predicted number): a mutant matches when the student wrote the very
+    answers in which it differs from the solution, so ``"b"`` names what option b believes,
+    not every wrong option that fails the same cell.
+
+    ``sources``: ``{mutant name: its answer cell's source}``; ``solution`` and ``student``: the
+    literal answers (:func:`literal_answers`) of the solution's and the student's cells."""
+    per_cell: dict[str, list[str]] = {}
+    for m in (signatures or {}).get("mutants", []):
+        theirs = literal_answers(sources.get(m.get("name", ""), ""))
+        if not theirs or not m.get("idea"):
+            continue
+        missing = object()
+        differs = {k: v for k, v in theirs.items() if not _same(v, solution.get(k, missing))}
+        if differs and all(k in student and _same(student[k], v) for k, v in differs.items()):
+            for gid in set(m.get("failed", [])) & failed:
+                if m["idea"] not in per_cell.setdefault(gid, []):
+                    per_cell[gid].append(m["idea"])
+    return {gid: " or ".join(ideas[:MAX_IDEAS]) for gid, ideas in per_cell.items()}
 
 
 def builds_on(source: Any) -> dict[str, list[str]]:

@@ -35,7 +35,6 @@ import ast
 import base64
 import builtins
 import contextlib
-import functools
 import importlib
 import importlib.util
 import io
@@ -776,10 +775,9 @@ class Judge:
                 return RemoteParameter(value, self, int(v[4]))
             return value
         if tag == "m":
-            name = str(v[1])
-            if name.partition(".")[0] in TRUSTED_PACKAGES:
-                with contextlib.suppress(ImportError):
-                    return importlib.import_module(name)
+            module = _trusted_module(str(v[1]))
+            if module is not None:
+                return module
             return Remote(self, int(v[2]), "module", False)
         if tag == "h":
             handle = int(v[1])
@@ -943,16 +941,41 @@ def _holds_remote(value: Any) -> bool:
     return False
 
 
-@functools.lru_cache(maxsize=4096)
+def _trusted_module(name: str) -> Any:
+    """The judge's own module ``name`` of a trusted package, or None. A name the kernel sends
+    is never a reason to run new code here: only a module the judge has already imported is
+    returned, or one of ``course_lib`` (ours, no side effects on import); ``numpy.f2py.__main__``
+    or any ``__main__`` is refused."""
+    parts = name.split(".")
+    if parts[0] not in TRUSTED_PACKAGES or any(p.startswith("__") for p in parts):
+        return None
+    module = sys.modules.get(name)
+    if module is None and parts[0] == "course_lib":
+        with contextlib.suppress(ImportError, ValueError):
+            module = importlib.import_module(name)
+    return module
+
+
+_CLASSES: dict[str, type] = {}  # found classes only: a module imported later may hold one
+
+
 def _resolve_class(path: str) -> type | None:
+    if path in _CLASSES:
+        return _CLASSES[path]
     module, _, qualname = path.partition(":")
+    obj: Any = _trusted_module(module)
+    if obj is None:
+        return None
     try:
-        obj: Any = importlib.import_module(module)
         for part in qualname.split("."):
             obj = getattr(obj, part)
-    except (ImportError, AttributeError, ValueError):
+    except (AttributeError, ValueError):
         return None
-    return obj if isinstance(obj, type) else None
+    if not isinstance(obj, type):
+        return None
+    if len(_CLASSES) < 4096:
+        _CLASSES[path] = obj
+    return obj
 
 
 def _trusted_class(mro: list[str]) -> type | None:

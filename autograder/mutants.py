@@ -26,6 +26,7 @@ to show the harness agrees with the real grader.
 from __future__ import annotations
 
 import copy
+import re
 import runpy
 import shutil
 import sys
@@ -179,6 +180,34 @@ def _load_list(path: Path, variable: str, kind: type) -> list:
     if dupes:
         raise CourseError(f"{path}: duplicate names {', '.join(dupes)}")
     return entries
+
+
+def tests_reached(nb: Any, exercise: str) -> list[str]:
+    """The test cells that a change of the solution cell ``exercise`` can make fail: those after
+    it in ``nb``, and earlier ones whose source names something the cell defines."""
+    import ast
+
+    position = {_grade_id(c): i for i, c in enumerate(nb.cells) if _is_test(c) or _is_solution(c)}
+    cell = nb.cells[position[exercise]]
+    try:
+        tree = ast.parse(cell.source)
+    except SyntaxError:
+        tree = ast.Module(body=[], type_ignores=[])
+    defined = set()
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            defined.add(node.name)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            defined |= {t.id for t in targets if isinstance(t, ast.Name)}
+    reached = []
+    for i, c in enumerate(nb.cells):
+        if not _is_test(c):
+            continue
+        names = set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", c.source))
+        if i > position[exercise] or names & defined:
+            reached.append(_grade_id(c))
+    return reached
 
 
 def _cells(course: Course, assignment: str):
@@ -436,14 +465,17 @@ def run_catalogue(
                 )
             return cell
 
-        def failing_tests() -> list[str]:
-            """Run every test cell through the judge, as grading does (autograder.judge)."""
+        def failing_tests(only: list[str] | None = None) -> list[str]:
+            """Run every test cell (or those in ``only``) through the judge, as grading does
+            (autograder.judge)."""
             from autograder.judge import Judge, TestRun
 
             km: Any = client.km
             run = TestRun(Judge(judge_client, interrupt=run_sync(km.interrupt_kernel)))
             failed = set()
             for gid, c in tests.items():
+                if only is not None and gid not in only:
+                    continue
                 outputs = run.visible(gid, c.source, timeout=cell_timeout)
                 if any(o["output_type"] == "error" for o in outputs):
                     failed.add(gid)
@@ -458,7 +490,7 @@ def run_catalogue(
             try:
                 if _failed(execute(splice(cell.source, entry.source), 0)):
                     return [], "its spliced cell itself raised"
-                return failing_tests(), None
+                return failing_tests(reach.get(entry.function)), None
             finally:
                 if _failed(execute(cell.source, 0)):
                     problems.append(f"could not restore {entry.function} after {entry.name}")
@@ -482,10 +514,17 @@ def run_catalogue(
             if problems:
                 judge_client.stop_channels()
                 return report([], None)
+            # An entry changes one solution cell: only the test cells after it, or naming what
+            # it defines, can fail. Each exercise runs those alone where the solution passes
+            # them alone too (no test there needs a helper an earlier test cell defined).
+            reach: dict[str, list[str] | None] = {}
+            entries: list[Mutant | Equivalent] = [*mutants, *(equivalents or [])]
+            for exercise in sorted({e.function for e in entries}):
+                subset = tests_reached(nb, exercise)
+                reach[exercise] = subset if not failing_tests(subset) else None
             from tqdm import tqdm
 
             # a bar on a terminal only (a catalogue takes up to a minute); logs stay clean
-            entries: list[Mutant | Equivalent] = [*mutants, *(equivalents or [])]
             for entry in tqdm(
                 entries,
                 desc=f"{assignment} catalogue",

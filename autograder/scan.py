@@ -335,7 +335,9 @@ KERNEL_NAMES = frozenset(
         "__enter__",
     }
 )
-KERNEL_MODULES = frozenset({"threading", "_thread", "linecache", "gc", "inspect"})
+KERNEL_MODULES = frozenset(
+    {"threading", "_thread", "concurrent", "asyncio", "linecache", "gc", "inspect"}
+)
 # Special methods through which an object decides what a test sees of it.
 LYING_METHODS = frozenset(
     {

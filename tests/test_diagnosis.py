@@ -94,3 +94,31 @@ def test_an_exercise_built_on_an_earlier_one_names_it(course) -> None:
     uses = builds_on(source)
     assert {"split_heads", "merge_heads"} <= set(uses["MultiHeadAttention"])
     assert "split_heads" not in uses
+
+
+def test_a_literal_answer_is_diagnosed_by_the_option_the_student_chose() -> None:
+    from autograder.diagnosis import diagnose_answers, literal_answers
+
+    assert literal_answers('x = None\n# YOUR CODE HERE\nx = " B "\ny = 0.25') == {
+        "x": " B ",
+        "y": 0.25,
+    }
+    assert literal_answers("x = 'b'\nprint(x)") is None  # code, not literals
+    assert literal_answers("x = float('1')") is None
+    signatures = {
+        "mutants": [
+            {"name": "opt_a", "idea": "believes a", "failed": ["test_pick"]},
+            {"name": "opt_b", "idea": "believes b", "failed": ["test_pick"]},
+            {"name": "q2_wrong", "idea": "mixes up q2", "failed": ["test_q2"]},
+        ]
+    }
+    sources = {"opt_a": 'pick = "a"', "opt_b": 'pick = "b"', "q2_wrong": "pick = 'c'\nq2 = 3"}
+    solution = {"pick": "c", "q2": 4}
+    # only the chosen option's idea, whatever the case and spaces
+    got = diagnose_answers(signatures, sources, solution, {"pick": " B ", "q2": 4}, {"test_pick"})
+    assert got == {"test_pick": "believes b"}
+    got = diagnose_answers(signatures, sources, solution, {"pick": "c", "q2": 3}, {"test_q2"})
+    assert got == {"test_q2": "mixes up q2"}
+    # an answer no mutant wrote names nothing; a passed cell is never labelled
+    assert diagnose_answers(signatures, sources, solution, {"pick": "d"}, {"test_pick"}) == {}
+    assert diagnose_answers(signatures, sources, solution, {"pick": "a"}, set()) == {}

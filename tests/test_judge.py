@@ -160,6 +160,34 @@ def test_a_custom_exception_becomes_student_error(kernel: FakeKernel) -> None:
         judge.namespace["f"]()
 
 
+def test_a_module_name_from_the_kernel_never_runs_new_code_in_the_judge(kernel: FakeKernel) -> None:
+    """Rebuilding ``type(math)("numpy.f2py.__main__")`` by importing it would run f2py's main
+    in the grader (it exits); only modules the judge has imported already are its own."""
+    import sys
+
+    kernel.run(
+        """
+        import math
+        def answer():
+            return type(math)("numpy.f2py.__main__")
+        def plain():
+            return type(math)("numpy.linalg")
+        def unseen():
+            return type(math)("numpy.polynomial.hermite_e")
+        """
+    )
+    sys.modules.pop("numpy.f2py.__main__", None)
+    sys.modules.pop("numpy.polynomial.hermite_e", None)
+    judge = Judge(kernel)
+    out = run(judge, "_a, _b, _c = answer(), plain(), unseen()")
+    assert error_of(out) is None
+    assert isinstance(judge.namespace["_a"], Remote)
+    assert judge.namespace["_b"] is np.linalg
+    assert isinstance(judge.namespace["_c"], Remote)
+    assert "numpy.f2py.__main__" not in sys.modules
+    assert "numpy.polynomial.hermite_e" not in sys.modules
+
+
 def test_modules_are_the_judges_own(real_judge: Any) -> None:
     """A module the kernel names is imported here: the student's patches do not travel."""
     judge = real_judge(

@@ -311,6 +311,30 @@ checks.check_equal(
     "softmax(float64 tensor).dtype",
     hint="keep the dtype of x; a new torch.tensor(...) is float32 unless told otherwise",
 )
+
+
+# softmax is trained through: its gradient is the softmax's own (no detach, no no_grad)
+def _softmax_gradient(fn, x):
+    x = x.clone().requires_grad_(True)
+    try:
+        (fn(x) * torch.arange(1.0, x.shape[-1] + 1, dtype=x.dtype)).sum().backward()
+    except RuntimeError:  # nothing to differentiate: the output does not depend on x
+        return None
+    return x.grad
+
+
+_x = torch.tensor([[0.5, -1.0, 2.0], [0.0, 0.0, 0.0]], dtype=torch.float64)
+_s = torch.nn.functional.softmax(_x, dim=-1)
+_w = torch.arange(1.0, 4.0, dtype=torch.float64)
+_grad = checks.probe(_softmax_gradient, softmax, _x)
+checks.check_close(
+    torch.zeros_like(_x) if _grad is None else _grad,
+    _s * (_w - (_w * _s).sum(dim=-1, keepdim=True)),
+    "gradient of sum(softmax(x) * [1, 2, 3]) with respect to x",
+    atol=1e-5,
+    hint="compute with torch all the way, without .detach(), torch.no_grad() or numpy: the "
+    "models of this notebook are trained through your softmax",
+)
 ### BEGIN HIDDEN TESTS
 import torch.nn.functional as F
 
@@ -776,22 +800,26 @@ _gen = torch.Generator().manual_seed(53)
 _v = torch.randn(3, 4, 6, generator=_gen)
 _pick = torch.tensor([2, 0, 3])
 _w = torch.nn.functional.one_hot(_pick, 4).float()  # (3, 4)
+_expected = _v[torch.arange(3), _pick].clone()  # before the call: the values stay as they are
 checks.check_close(
     attention_context(_w, _v),
-    _v[torch.arange(3), _pick],
+    _expected,
     "attention_context with one-hot weights (position 2, 0, 3)",
     hint="each sentence must use its own row of weights and its own values",
 )
 ### BEGIN HIDDEN TESTS
+_v = torch.randn(3, 4, 6, generator=_gen)
+_expected = _v.mean(dim=1)
 checks.check_close(
     attention_context(torch.full((3, 4), 0.25), _v),
-    _v.mean(dim=1),
+    _expected,
     "attention_context with uniform weights",
 )
 _v = torch.randn(1, 5, 5, generator=_gen)
+_expected = _v[:, 4].clone()
 checks.check_close(
     attention_context(torch.nn.functional.one_hot(torch.tensor([4]), 5).float(), _v),
-    _v[:, 4],
+    _expected,
     "attention_context with S == H",
 )
 ### END HIDDEN TESTS
@@ -954,27 +982,49 @@ checks.check_close(
 )
 
 
-# Gradients flow to every parameter (the step is trained): a backward pass through the step.
-def _gradients(step, combine, output, enc):
-    logits, _ = step(torch.ones(2, 4), enc, None, combine, output)
+# Gradients flow through the whole step (it is trained): a backward pass through the step
+# gives the gradient that finite differences of its own logits give.
+def _gradients(step, combine, output, dec, enc):
+    dec, enc = dec.clone().requires_grad_(True), enc.clone().requires_grad_(True)
+    logits, _ = step(dec, enc, None, combine, output)
     logits.sum().backward()
-    return combine.weight.grad, enc.grad
+    return combine.weight.grad, dec.grad, enc.grad
 
 
 torch.manual_seed(63)
-_grads = checks.probe(
-    _gradients,
-    attention_decoder_step,
-    nn.Linear(8, 4),
-    nn.Linear(4, 6),
-    torch.randn(2, 3, 4, requires_grad=True),
+_combine, _output = nn.Linear(8, 4).double(), nn.Linear(4, 6).double()
+_dec, _enc = torch.randn(2, 4, dtype=torch.float64), torch.randn(2, 3, 4, dtype=torch.float64)
+_grads = checks.probe(_gradients, attention_decoder_step, _combine, _output, _dec, _enc)
+_no_grad_hint = (
+    "do not detach anything or wrap a step in torch.no_grad(), and compute with torch (not "
+    "numpy) all the way: the attention weights, the context and the logits are all trained"
 )
-for _name, _g in zip(("combine.weight", "enc_outputs"), _grads, strict=True):
-    if _g is None or not torch.any(_g != 0):
-        raise checks.CheckError(
-            f"no gradient reaches {_name}\n  likely mistake: do not detach or wrap the step in "
-            "torch.no_grad(), and compute with torch (not numpy) all the way"
-        )
+if _grads[0] is None or not torch.any(_grads[0] != 0):
+    raise checks.CheckError(
+        f"no gradient reaches combine.weight\n  likely mistake: {_no_grad_hint}"
+    )
+
+
+def _summed_logits(dec, enc):
+    return float(attention_decoder_step(dec, enc, None, _combine, _output)[0].sum())
+
+
+for _name, _x, _g, _i in (("dec_out", _dec, _grads[1], 0), ("enc_outputs", _enc, _grads[2], 1)):
+    _numeric = torch.zeros(_x.numel(), dtype=torch.float64)
+    for _k in range(_x.numel()):
+        _step = torch.zeros(_x.numel(), dtype=torch.float64)
+        _step[_k] = 1e-3
+        _up, _down = [_dec, _enc], [_dec, _enc]
+        _up[_i], _down[_i] = _x + _step.view_as(_x), _x - _step.view_as(_x)
+        _numeric[_k] = (_summed_logits(*_up) - _summed_logits(*_down)) / 2e-3
+    checks.check_close(
+        torch.zeros_like(_x) if _g is None else _g,
+        _numeric.view_as(_x),
+        f"gradient of the summed logits with respect to {_name} (against finite differences)",
+        atol=5e-3,
+        rtol=1e-2,
+        hint=_no_grad_hint,
+    )
 ### BEGIN HIDDEN TESTS
 import torch.nn.functional as F
 

@@ -23,6 +23,17 @@ MUTANTS = [
         "the literal formula: exp overflows for large scores",
     ),
     Mutant(
+        "softmax_no_grad",
+        "softmax",
+        """
+        with torch.no_grad():
+            e = torch.exp(x - x.amax(dim=dim, keepdim=True))
+            return e / e.sum(dim=dim, keepdim=True)
+        """,
+        ("test_softmax_values",),
+        "computes under torch.no_grad(): right values, but nothing trains through them",
+    ),
+    Mutant(
         "softmax_fixed_axis_0",
         "softmax",
         """
@@ -289,6 +300,18 @@ MUTANTS = [
         "uses the first sentence's weights for the whole batch",
     ),
     # ---- attention_decoder_step ------------------------------------------------------------------
+    Mutant(
+        "step_detached_weights",
+        "attention_decoder_step",
+        """
+        weights = attention_weights(dec_out, enc_outputs, mask).detach()
+        context = attention_context(weights, enc_outputs)
+        attentional = torch.tanh(combine(torch.cat([dec_out, context], dim=-1)))
+        return output(attentional), weights
+        """,
+        ("test_attention_decoder_step_values",),
+        "detaches the attention weights: the scores get no gradient, attention never learns",
+    ),
     Mutant(
         "step_concat_swapped",
         "attention_decoder_step",
