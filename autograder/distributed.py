@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from autograder.course import NOTEBOOK_TIMEOUT_S, CourseError
+from autograder.worker import read_output
 from autograder.workspace import Workspace
 
 # Packages whose versions must agree between this machine and every worker: they decide what a
@@ -195,7 +196,7 @@ def grade_on_cluster(
                 bundle,
                 sub.student_id,
                 sub.assignment,
-                sub.path.read_bytes(),
+                read_output(sub.path) or b"",
                 sub.path.name,
                 *timeouts,
                 key=f"grade-{sub.student_id}-{sub.assignment}-{os.urandom(4).hex()}",

@@ -45,7 +45,7 @@ from autograder.intake import (
 )
 from autograder.job import expected_cells, sha256_file
 from autograder.records import RESULT_VERSION, Result
-from autograder.worker import WorkerPool, grade_submission
+from autograder.worker import WorkerPool, grade_submission, read_output
 from autograder.workspace import Workspace, write_bytes_atomic, write_json_atomic
 
 GRADES_COLUMNS = ["student_id", "assignment", "score", "max_score", "status"]
@@ -159,7 +159,7 @@ def _run_job(
         _bundle(workspace.resolve(), fingerprint, sub.assignment),
         sub.student_id,
         sub.assignment,
-        sub.path.read_bytes(),
+        read_output(sub.path) or b"",
         sub.path.name,
         cell_timeout,
         notebook_timeout,

@@ -43,6 +43,7 @@ without a submission are listed as ``missing``. Nothing is dropped silently.
 from __future__ import annotations
 
 import csv
+import os
 import re
 import zipfile
 from collections import defaultdict
@@ -374,15 +375,29 @@ class _Candidate:
 
 
 def _files(folder: Path) -> list[Path]:
-    """Every file under ``folder`` except operating-system litter and notebook checkpoints."""
+    """Every file under ``folder`` except operating-system litter, notebook checkpoints and
+    links: a link is not a submission (in a shared exchange folder a student could link to a
+    file of the instructor's or of another student, which the grader would then read)."""
     out = []
     for path in sorted(folder.rglob("*")):
         rel = path.relative_to(folder).parts
         if any(p.startswith(".") or p == "__MACOSX" for p in rel):
             continue
-        if path.is_file() or path.is_symlink():
+        if path.is_file() and not any(
+            (folder / Path(*rel[: i + 1])).is_symlink() for i in range(len(rel))
+        ):
             out.append(path)
     return out
+
+
+def _links(folder: Path) -> list[Path]:
+    """The links under ``folder`` (never followed), reported to the instructor."""
+    found = []
+    for parent, dirs, names in os.walk(folder):
+        for name in dirs + names:
+            if os.path.islink(os.path.join(parent, name)):
+                found.append(Path(parent, name))
+    return sorted(found)
 
 
 def _order_key(order: str) -> tuple[int, float | str]:
@@ -445,6 +460,8 @@ def collect(
     if layout not in LAYOUTS:
         raise CourseError(f"unknown layout {layout!r}; choose one of {', '.join(LAYOUTS)}")
     rows: list[IntakeRow] = []
+    for link in _links(folder):
+        _unrecognised(rows, _rel(folder, link), layout, "a link, not a file: not read")
     folders: set[str] = set()  # ours: every student folder is a student, notebooks or not
     if layout == "ours":
         candidates = _collect_ours(folder, files, assignments, rows)

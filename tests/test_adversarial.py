@@ -978,7 +978,7 @@ FAKE_MODULE = (
 )
 CHECK_NAMES = ["check_close", "check_shape", "check_type", "check_equal", "check_finite",
                "check_choice", "allclose", "equal"]  # fmt: skip
-# student -> (the honest submission whose score it must get, how: "==" or "<=")
+# student -> (the honest submission whose score it must get, how: "==", "<=" or "<")
 REAL_CASES = {
     "r_class_named_checks": ("r_wrong", "=="),
     "r_module_named_course_lib_checks": ("r_wrong", "=="),
@@ -990,6 +990,12 @@ REAL_CASES = {
     "r_ban_aten_in_a_thread": ("r_banned", "=="),
     "r_ban_variable_functions": ("r_banned", "=="),
     "r_ban_dispatch_stack_popped": ("r_banned", "=="),
+    # found by an attacker (a helper with the grader's source, not the hidden tests)
+    "r_ban_inside_cross_entropy": ("r_banned", "=="),
+    "r_ban_inside_attention": ("r_banned", "=="),
+    "r_ban_pool_started_before": ("r_full", "<="),
+    "r_module_main_in_a_quiz_answer": ("r_full", "<"),
+    "r_context_rewrites_its_inputs": ("r_full", "<"),
 }
 REAL_HOLES: dict[str, str] = {}
 # Bans hold whatever name reaches the built-in (course_lib.checks._CallGuard: the aten operator,
@@ -1002,6 +1008,7 @@ FLAGGED_FOR_REVIEW = {
     "r_ban_variable_functions",
     "r_ban_dispatch_stack_popped",
     "r_ban_aten_in_a_thread",
+    "r_ban_pool_started_before",  # a thread started before the ban is not watched: flagged
 }
 
 
@@ -1048,6 +1055,50 @@ def build_real_cohort(course: Course) -> dict[str, object]:
         "        torch._C._pop_torch_dispatch_stack()\n"
         "    return torch.ops.aten._softmax.default(x, dim, False)\n"
     )
+    inside_cross_entropy = (
+        "import torch.nn.functional as _F\n\n\ndef softmax(x, dim=-1):\n"
+        "    rows = x.movedim(dim, -1).reshape(-1, x.shape[dim])\n"
+        "    cols = [torch.exp(-_F.cross_entropy(rows, torch.full((rows.shape[0],), j),"
+        " reduction='none'))\n            for j in range(rows.shape[1])]\n"
+        "    return torch.stack(cols, -1).reshape(x.movedim(dim, -1).shape).movedim(-1, dim)\n"
+    )
+    inside_attention = (
+        "import torch.nn.functional as _F\n\n\ndef softmax(x, dim=-1):\n"
+        "    y = x.movedim(dim, -1)\n    n = y.shape[-1]\n"
+        "    q = torch.zeros(*y.shape[:-1], 1, 1, dtype=x.dtype)\n"
+        "    k = torch.zeros(*y.shape[:-1], n, 1, dtype=x.dtype)\n"
+        "    v = torch.eye(n, dtype=x.dtype).expand(*y.shape[:-1], n, n)\n"
+        "    out = _F.scaled_dot_product_attention(q, k, v, attn_mask=y.unsqueeze(-2))\n"
+        "    return out.squeeze(-2).movedim(-1, dim)\n"
+    )
+    pool = (
+        "from concurrent.futures import ThreadPoolExecutor\n\n_builtin = torch.softmax\n"
+        "_pool = ThreadPoolExecutor(max_workers=1)\n_pool.submit(int).result()\n\n\n"
+        "def softmax(x, dim=-1):\n    return _pool.submit(_builtin, x, dim).result()\n"
+    )
+    quiz = next(
+        c.source
+        for c in solved.cells
+        if c.metadata.get("nbgrader", {}).get("grade_id") == "understanding"
+    )
+    # rebuilding this module by importing it would run f2py's main (it exits) in the grader
+    module_main = quiz + '\nimport math\n\nanswer_2 = type(math)("numpy.f2py.__main__")\n'
+
+    context = next(
+        c.source
+        for c in solved.cells
+        if c.metadata.get("nbgrader", {}).get("grade_id") == "attention_context"
+    )
+    # wrong for one-hot weights, and writes its wrong answer into the values it was given, so
+    # that an expected value read from them after the call agrees
+    rewrites = context + (
+        "\n\n_honest_context = attention_context\n\n\n"
+        "def attention_context(weights, values):\n"
+        "    if weights.dim() == 2 and bool(((weights == 0) | (weights == 1)).all()):\n"
+        "        pick = weights.argmax(-1)\n        first = values[:, 0].clone()\n"
+        "        values[torch.arange(values.shape[0]), pick] = first\n"
+        "        return first\n    return _honest_context(weights, values)\n"
+    )
     return {
         "r_full": solved,
         "r_wrong": wrong,
@@ -1062,6 +1113,11 @@ def build_real_cohort(course: Course) -> dict[str, object]:
         "r_ban_aten_in_a_thread": _with(solved, "softmax", in_thread),
         "r_ban_variable_functions": _with(solved, "softmax", variable_functions),
         "r_ban_dispatch_stack_popped": _with(solved, "softmax", popped),
+        "r_ban_inside_cross_entropy": _with(solved, "softmax", inside_cross_entropy),
+        "r_ban_inside_attention": _with(solved, "softmax", inside_attention),
+        "r_ban_pool_started_before": _with(solved, "softmax", pool),
+        "r_module_main_in_a_quiz_answer": _with(solved, "understanding", module_main),
+        "r_context_rewrites_its_inputs": _with(solved, "attention_context", rewrites),
     }
 
 
@@ -1107,7 +1163,11 @@ def test_a_real_attack_gains_nothing_over_its_honest_twin(real_cohort: RealCohor
         assert real_cohort.grades[student]["status"].startswith("review: "), real_cohort.grades[
             student
         ]
-    assert got == honest if how == "==" else got <= honest, (real_cohort.grades[student], honest)
+    assert not real_cohort.grades[student]["status"].startswith("grading error"), student
+    if student == "r_ban_pool_started_before":
+        return  # not prevented (README, "What is not protected"): flagged, checked above
+    ok = {"==": got == honest, "<=": got <= honest, "<": got < honest}[how]
+    assert ok, (real_cohort.grades[student], honest)
 
 
 def test_no_hidden_line_of_the_real_notebook_reaches_its_feedback(

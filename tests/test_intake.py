@@ -242,3 +242,16 @@ def test_unsafe_zip_entries_are_rejected(tmp_path: Path, name: str) -> None:
     with pytest.raises(CourseError, match="unsafe"):
         extract_zip(archive, tmp_path / "out")
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+def test_a_link_is_reported_and_never_read(tmp_path: Path) -> None:
+    root = files(tmp_path / "a", ["alice/02_similarity/02_similarity.ipynb"])
+    secret = tmp_path / "instructor_secret.ipynb"
+    secret.write_text('{"the gradebook": "hidden tests"}')
+    (root / "mallory" / "02_similarity").mkdir(parents=True)
+    (root / "mallory" / "02_similarity" / "02_similarity.ipynb").symlink_to(secret)
+    (root / "eve").symlink_to(root / "alice", target_is_directory=True)
+    intake = collect(root, A, layout="ours")
+    assert [s.student_id for s in intake.submissions if s.path is not None] == ["alice"]
+    linked = [r for r in intake.rows if "link" in r.note]
+    assert {r.file for r in linked} == {"mallory/02_similarity/02_similarity.ipynb", "eve"}

@@ -40,8 +40,8 @@
 # notebook 02 (dot products). PyTorch basics: tensors, `@`, `transpose`, `torch.softmax`,
 # `nn.Linear`, `nn.Module`.
 #
-# **Estimated time**: about 90 minutes. Running every cell takes about 10 seconds on a CPU
-# (measured: 5 to 8 s on 2 cores, kernel start included); no GPU needed.
+# **Estimated time**: about 90 minutes. Running every cell takes a few seconds on a CPU
+# (measured: 4 to 8 s on 2 cores, kernel start included); no GPU needed.
 #
 # **How this notebook works**: exercises are marked `YOUR CODE HERE`. Replace the
 # `raise NotImplementedError()` line with your code, run the cell, then run the test cells

@@ -56,9 +56,10 @@
 # `nn.Linear`, `nn.LayerNorm`, `nn.Embedding`. The attention itself is PyTorch's
 # `nn.MultiheadAttention`, which your layers call.
 #
-# **Estimated time**: about 2 hours 15 minutes. Running every cell takes about 100 s on a 2-core CPU
-# (measured: 97 to 110 s on a quiet machine, up to 155 s while other jobs shared the cores), almost
-# all of it training the three models of sections 7 and 8. With a GPU the
+# **Estimated time**: about 2 hours 15 minutes. Running every cell takes about 105 s on a 2-core
+# CPU (measured: 97 to 110 s on a quiet machine, up to 155 s while other jobs shared the cores),
+# most of it training the three models of sections 7 and 8 and measuring two of them on longer
+# sources in section 9. With a GPU the
 # notebook trains a larger Transformer on bigger batches and runs the LSTMs there too; expect
 # about 2 to 3 minutes on a Colab T4 (an estimate, not yet measured on a GPU).
 #
@@ -1853,7 +1854,7 @@ plt.show()
 # dot-product attention over the encoder outputs, computed for all decoder positions at once
 # with `F.scaled_dot_product_attention(..., scale=1.0)` (plain dot products, no
 # $1/\sqrt{d}$, as in notebook 03). Training them takes about half a minute each on a quiet
-# 2-core CPU (30 and 35 s measured, section 8), longer while other programs share the cores.
+# 2-core CPU (27 and 34 s measured, section 8), longer while other programs share the cores.
 
 # %% tags=["demo"]
 class LSTMSeq2Seq(training.LSTMEncoderDecoder):
@@ -1957,9 +1958,9 @@ for label, (_, log, batch_size) in results.items():
 # fraction of a point at every length. Measured with this notebook's solution on a quiet
 # 2-core CPU (seed 0, one training thread, the CPU configuration): at length 24, **46.1%**
 # token accuracy without attention, **99.7%** with attention and **99.9%** for the
-# Transformer, after 30, 35 and 39 seconds of training, or 1.5, 1.8 and 4.9 seconds per
-# epoch. On another machine the numbers can move by a few points and the seconds by a
-# factor of two; the picture does not change.
+# Transformer, after 27, 34 and 35 seconds of training, or 1.3, 1.7 and 4.4 seconds per
+# epoch (an earlier run on the same machine: 30, 35 and 39 s). On another machine the numbers
+# can move by a few points and the seconds by a factor of two; the picture does not change.
 #
 # **Steps and seconds to 99%.** How many steps does each model need? The records of
 # `StepRecorder` answer it without training anything again: the cell below prints each model's
@@ -1996,8 +1997,9 @@ plt.show()
 # **Time.** Per epoch, on one CPU thread, the Transformer is the *slowest* of the three at this
 # tiny size: each step runs 6 multi-head attentions (2 in the encoder, 2 + 2 in the decoder)
 # and 4 feed-forward networks over every position, while an LSTM step on sequences of 64
-# numbers per position is cheap. In all, the Transformer trains the longest here (39 s against
-# 30 and 35 s) although it runs 800 steps against the LSTMs' 2000; those step counts were
+# numbers per position is cheap. In all, the Transformer trains about as long as the LSTM with
+# attention or longer (35 s against 27 and 34 s; 39 s against 30 and 35 s in an earlier run)
+# although it runs 800 steps against the LSTMs' 2000; those step counts were
 # chosen, not measured as the fewest each model needs, so they say nothing about which model
 # learns in fewer steps. What the Transformer does differently is that it does not squeeze the
 # source through a recurrent state, step by step; every decoder position reads the source

@@ -48,7 +48,7 @@
 # `nn.Linear`, `nn.Parameter`, `torch.reshape` and `permute`. Nothing about images is assumed.
 #
 # **Estimated time**: about 1 hour 50 minutes. Running every cell takes under a minute on a 2-core
-# CPU (measured: 38 s on a quiet machine, up to about 2 minutes while other jobs shared the
+# CPU (measured: 35 to 38 s on a quiet machine, up to about 2 minutes while other jobs shared the
 # cores), most of it training six small models in sections 5 to 7.
 # With a GPU the notebook trains a larger ViT for longer and adds patch size 1 to the sweep;
 # expect one to two minutes on a Colab T4 (an estimate, not yet measured on a GPU).
