@@ -28,6 +28,7 @@ fresh worker.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -105,6 +106,18 @@ def read_output(path: Path) -> bytes | None:
         return None
     with os.fdopen(fd, "rb") as f:
         return f.read(OUTPUT_LIMIT + 1)[:OUTPUT_LIMIT]
+
+
+def _kill_user(uid: int) -> None:
+    """SIGKILL every process of ``uid`` (a worker's own user id: only it and its kernels)."""
+    import signal
+
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        with contextlib.suppress(OSError):
+            if entry.stat().st_uid == uid:
+                os.kill(int(entry.name), signal.SIGKILL)
 
 
 def _hand_over(folder: Path, uid: int) -> None:
@@ -226,7 +239,14 @@ class Worker:
             except (OSError, subprocess.TimeoutExpired):
                 kill = True
         if kill or proc.poll() is None:
-            proc.kill()
+            if self.uid is not None:
+                # the worker and its kernels first, so that their parents reap them (killing
+                # the bubblewrap around the worker first would leave them to init, as zombies)
+                _kill_user(self.uid)
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    proc.wait(timeout=10)
+            if proc.poll() is None:
+                proc.kill()
             proc.wait()
         if self.log is not None:
             self.log.close()

@@ -20,6 +20,7 @@ import csv
 import json
 import os
 import shutil
+import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -599,7 +600,10 @@ def _kernel_patch_cases(answered, add) -> None:
         "custom_exc_unscanned": IPYTHON
         + "\ngetattr(_ip, 'set_custom_' + 'exc')((BaseException,), lambda *a, **k: None)",
     }
-    flagged = {"profile_and_trace_hooks": "review: monkeypatching"}  # the scan knows this one
+    flagged = {  # the scan knows these
+        "profile_and_trace_hooks": "review: monkeypatching",
+        "thread_rewrites_helper": "review: kernel internals",
+    }
     for name, attack in patches.items():
         add(name, _with(answered, "double", _wrong(attack)), HALVE_ONLY, flagged.get(name, "ok"))
 
@@ -684,14 +688,16 @@ def _grades(out: Path) -> dict[str, dict[str, str]]:
 
 
 def _sandbox_processes() -> list[int]:
-    """PIDs of live processes owned by a sandbox user id (kernels that outlived grading)."""
+    """PIDs of live processes owned by a sandbox user id (workers and kernels that outlived
+    grading; a zombie, dead and waiting to be reaped, is not live)."""
     pids = []
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
-                if entry.stat().st_uid >= SANDBOX_UID_BASE:
+                state = (entry / "stat").read_text().rpartition(")")[2].split()[0]
+                if entry.stat().st_uid >= SANDBOX_UID_BASE and state != "Z":
                     pids.append(int(entry.name))
-            except OSError:
+            except (OSError, IndexError):
                 pass
     return pids
 
@@ -718,7 +724,14 @@ def cohort(tiny_course_template: Course, tmp_path_factory: pytest.TempPathFactor
         )
     finally:
         os.environ.pop(SECRET_ENV, None)
-    return Cohort(course, base / "submissions", out, cases, _grades(out), _sandbox_processes())
+    # a process killed at the end of a job (SIGKILL to a worker and its kernels) may take a
+    # moment to be gone; one that outlives the batch is still there after 15 s
+    deadline = time.monotonic() + 15
+    left = _sandbox_processes()
+    while left and time.monotonic() < deadline:
+        time.sleep(0.5)
+        left = _sandbox_processes()
+    return Cohort(course, base / "submissions", out, cases, _grades(out), left)
 
 
 def test_no_wrong_answer_gets_full_marks_with_status_ok(cohort: Cohort):
