@@ -1006,7 +1006,8 @@ if _grads[0] is None or not torch.any(_grads[0] != 0):
 
 
 def _summed_logits(dec, enc):
-    return float(attention_decoder_step(dec, enc, None, _combine, _output)[0].sum())
+    with torch.no_grad():  # values only: the gradients above come from the backward pass
+        return float(attention_decoder_step(dec, enc, None, _combine, _output)[0].sum())
 
 
 for _name, _x, _g, _i in (("dec_out", _dec, _grads[1], 0), ("enc_outputs", _enc, _grads[2], 1)):
