@@ -29,7 +29,9 @@ __all__ = [
     "diagnose",
     "exercise_of_tests",
     "diagnose_answers",
+    "diagnose_literal_answers",
     "literal_answers",
+    "literal_mutants",
     "load_signatures",
     "signatures_of",
     "stale_signatures",
@@ -193,6 +195,71 @@ def diagnose_answers(
                 if m["idea"] not in per_cell.setdefault(gid, []):
                     per_cell[gid].append(m["idea"])
     return {gid: " or ".join(ideas[:MAX_IDEAS]) for gid, ideas in per_cell.items()}
+
+
+def literal_mutants(course: Course, assignment: str) -> dict[str, dict[str, str]]:
+    """``{exercise: {mutant name: its answer}}`` for the exercises whose catalogued wrong
+    answers are plain literals (quizzes, predictions); read once per assignment."""
+    from autograder.course import CourseError
+    from autograder.mutants import load_catalogue
+
+    try:
+        catalogue = load_catalogue(course, assignment, check=False)
+    except (OSError, CourseError):
+        return {}
+    by_exercise: dict[str, dict[str, str]] = {}
+    for m in catalogue.mutants:
+        by_exercise.setdefault(m.function, {})[m.name] = (
+            m.source if isinstance(m.source, str) else ""
+        )
+    return {
+        exercise: sources
+        for exercise, sources in by_exercise.items()
+        if any(literal_answers(text) for text in sources.values())
+    }
+
+
+def _region_text(cell_source: str) -> str:
+    """The code of a cell's solution regions (the whole cell when it has none)."""
+    from autograder.course import CourseError
+    from autograder.mutants import solution_regions
+
+    lines = cell_source.splitlines()
+    try:
+        regions = solution_regions(cell_source)
+    except CourseError:  # unbalanced markers: read the whole cell
+        regions = []
+    if not regions:
+        return cell_source
+    return "\n".join(line.strip() for begin, end, _ in regions for line in lines[begin + 1 : end])
+
+
+def diagnose_literal_answers(
+    signatures: dict[str, Any],
+    literal: dict[str, dict[str, str]],
+    source: Any,
+    graded: Path,
+    failed: set[str],
+) -> dict[str, str]:
+    """:func:`diagnose_answers` for each exercise of ``literal`` (:func:`literal_mutants`):
+    the student's answers come from their graded notebook, the solution's from ``source``,
+    both parsed, never run."""
+    import nbformat
+
+    from autograder.integrity import grade_id
+
+    try:
+        student_nb = nbformat.read(str(graded), 4)
+    except (OSError, ValueError):
+        return {}
+    cells = {grade_id(c): c.source for c in student_nb.cells if grade_id(c)}
+    solutions = {grade_id(c): c.source for c in source.cells if grade_id(c)}
+    found: dict[str, str] = {}
+    for exercise, sources in literal.items():
+        solution = literal_answers(_region_text(solutions.get(exercise, ""))) or {}
+        student = literal_answers(_region_text(cells.get(exercise, ""))) or {}
+        found.update(diagnose_answers(signatures, sources, solution, student, failed))
+    return found
 
 
 def builds_on(source: Any) -> dict[str, list[str]]:

@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from autograder.course import NOTEBOOK_TIMEOUT_S, CourseError
-from autograder.worker import read_output
+from autograder.worker import read_regular_file
 from autograder.workspace import Workspace
 
 # Packages whose versions must agree between this machine and every worker: they decide what a
@@ -196,7 +196,7 @@ def grade_on_cluster(
                 bundle,
                 sub.student_id,
                 sub.assignment,
-                read_output(sub.path) or b"",
+                read_regular_file(sub.path) or b"",
                 sub.path.name,
                 *timeouts,
                 key=f"grade-{sub.student_id}-{sub.assignment}-{os.urandom(4).hex()}",

@@ -45,7 +45,7 @@ from autograder.intake import (
 )
 from autograder.job import expected_cells, sha256_file
 from autograder.records import RESULT_VERSION, Result
-from autograder.worker import WorkerPool, grade_submission, read_output
+from autograder.worker import WorkerPool, grade_submission, read_regular_file
 from autograder.workspace import Workspace, write_bytes_atomic, write_json_atomic
 
 GRADES_COLUMNS = ["student_id", "assignment", "score", "max_score", "status"]
@@ -159,7 +159,7 @@ def _run_job(
         _bundle(workspace.resolve(), fingerprint, sub.assignment),
         sub.student_id,
         sub.assignment,
-        read_output(sub.path) or b"",
+        read_regular_file(sub.path) or b"",
         sub.path.name,
         cell_timeout,
         notebook_timeout,
@@ -340,11 +340,13 @@ def _diagnose(course: Course, workspace: Path, results: list[dict[str, Any]]) ->
     from autograder.diagnosis import (
         builds_on,
         diagnose,
+        diagnose_literal_answers,
         exercise_of_tests,
+        literal_mutants,
         load_signatures,
     )
 
-    known: dict[str, tuple[dict[str, str], dict[str, list[str]], Any, Any]] = {}
+    known: dict[str, tuple[dict[str, str], dict[str, list[str]], Any, Any, Any]] = {}
     for result in results:
         a = result["assignment"]
         if a not in known:
@@ -352,13 +354,14 @@ def _diagnose(course: Course, workspace: Path, results: list[dict[str, Any]]) ->
             source = nbformat.read(str(path), 4) if path.is_file() else None
             owner = exercise_of_tests(source) if source is not None else {}
             earlier = builds_on(source) if source is not None else {}
-            known[a] = (owner, earlier, load_signatures(course, a), source)
-        owner, earlier, signatures, source = known[a]
+            literal = literal_mutants(course, a) if source is not None else {}
+            known[a] = (owner, earlier, load_signatures(course, a), source, literal)
+        owner, earlier, signatures, source, literal = known[a]
         failed = {c["grade_id"] for c in result["cells"] if c["score"] < c["max_score"]}
         found = diagnose(signatures, owner, failed) if result["score"] > 0 else {}
-        if result["score"] > 0 and signatures and source is not None:
+        if result["score"] > 0 and signatures and literal:
             graded = Workspace(workspace).autograded(result["student_id"], a)
-            found.update(_answer_diagnosis(course, a, source, graded, signatures, failed))
+            found.update(diagnose_literal_answers(signatures, literal, source, graded, failed))
         lost_exercises = {owner[g] for g in failed if g in owner}
         changed = False
         for cell in result["cells"]:
@@ -374,49 +377,6 @@ def _diagnose(course: Course, workspace: Path, results: list[dict[str, Any]]) ->
         if changed:
             path = Workspace(workspace).result(result["student_id"], a)
             write_json_atomic(path, result)
-
-
-def _answer_diagnosis(
-    course: Course, assignment: str, source: Any, graded: Path, signatures: Any, failed: set[str]
-) -> dict[str, str]:
-    """The misconceptions of literal answers (quiz letters, predicted numbers) the student
-    wrote, from the answer cells of the graded notebook (parsed, never run)."""
-    import nbformat
-
-    from autograder.diagnosis import diagnose_answers, literal_answers
-    from autograder.integrity import grade_id
-    from autograder.mutants import load_catalogue
-
-    try:
-        student_nb = nbformat.read(str(graded), 4)
-        catalogue = load_catalogue(course, assignment, check=False)
-    except (OSError, ValueError, CourseError):
-        return {}
-    cells = {grade_id(c): c.source for c in student_nb.cells if grade_id(c)}
-    solutions = {grade_id(c): c.source for c in source.cells if grade_id(c)}
-    found: dict[str, str] = {}
-    for exercise in {m.function for m in catalogue.mutants}:
-        sources = {
-            m.name: m.source if isinstance(m.source, str) else ""
-            for m in catalogue.mutants
-            if m.function == exercise
-        }
-        if not any(literal_answers(text) for text in sources.values()):
-            continue
-        solution = literal_answers(_solution_region(solutions.get(exercise, ""))) or {}
-        student = literal_answers(_solution_region(cells.get(exercise, ""))) or {}
-        found.update(diagnose_answers(signatures, sources, solution, student, failed))
-    return found
-
-
-def _solution_region(cell_source: str) -> str:
-    """The code between a cell's solution markers (the whole cell when it has none)."""
-    lines = cell_source.splitlines()
-    begin = next((i for i, line in enumerate(lines) if "### BEGIN SOLUTION" in line), None)
-    end = next((i for i, line in enumerate(lines) if "### END SOLUTION" in line), None)
-    if begin is None or end is None:
-        return cell_source
-    return "\n".join(line.strip() for line in lines[begin + 1 : end])
 
 
 def _nothing_found(submissions: Path, intake: Intake) -> str:

@@ -46,6 +46,7 @@ __all__ = [
     "Limits",
     "SandboxedKernelManager",
     "bwrap_path",
+    "give_to",
     "home_environment",
     "kernel_environment",
     "launcher_command",
@@ -60,7 +61,8 @@ SANDBOX_UID_BASE = 1_000_000
 
 
 def sandbox_uid() -> int:
-    """A user id no other live grading job uses (the job's PID is unique while it runs)."""
+    """A user id no other live grading process uses (our PID is unique while we run): the id a
+    worker started by root drops to, and the id of kernels that root starts."""
     return SANDBOX_UID_BASE + os.getpid()
 
 
@@ -335,8 +337,9 @@ def worker_command(command: list[str]) -> list[str] | None:
     return [*args, "--", *command]
 
 
-def _open_to(path: Path, uid: int) -> None:
-    """Let ``uid`` read and write ``path`` and everything below it (we are root)."""
+def give_to(path: Path, uid: int) -> None:
+    """Let ``uid`` read and write ``path`` and everything below it (we are root; links are
+    not followed)."""
     for folder, dirs, files in os.walk(path):
         for name in [folder, *(os.path.join(folder, n) for n in dirs + files)]:
             try:
@@ -397,7 +400,7 @@ class SandboxedKernelManager(AsyncKernelManager):
             self.kernel_spec.interrupt_mode = "message"
         uid = sandbox_uid() if root else -1
         if root:
-            _open_to(self._ipc_dir, uid)
+            give_to(self._ipc_dir, uid)
         kw["cwd"] = str(self._ipc_dir)  # bubblewrap's own folder; the kernel starts in /scratch
         kw["env"] = kernel_environment(source_env, "/tmp")
         # The kernel's banner and log are of no use to the grader's log.

@@ -16,9 +16,9 @@ so the worker reads and writes nothing else, and the client alone copies the res
 grading workspace. The student's code runs in the kernel's sandbox, and every file it writes
 stays in the sandbox's in-memory folders, which nothing outside reads. When the grader runs as
 root, the worker does not: its first act is to drop to a user id of its own
-(:func:`worker_uid`), the client hands it the job folder (and nothing else), and reads its two
-outputs back without following links (:func:`read_output`). Its kernels then run as that same
-unprivileged id, in a user namespace of bubblewrap's.
+(:func:`autograder.sandbox.sandbox_uid`), the client hands it the job folder (and nothing
+else), and reads its two outputs back without following links (:func:`read_regular_file`).
+Its kernels then run as that same unprivileged id, in a user namespace of bubblewrap's.
 
 A job whose kernel crashed or whose worker failed is tried once more at once; a result that
 keeps such a status is flagged (``retry``) so that the next run grades it again. A worker that
@@ -52,9 +52,8 @@ __all__ = [
     "WorkerStartError",
     "grade_submission",
     "is_infrastructure_failure",
-    "read_output",
+    "read_regular_file",
     "serve",
-    "worker_uid",
 ]
 
 
@@ -83,17 +82,9 @@ def is_infrastructure_failure(status: str) -> bool:
 OUTPUT_LIMIT = 512 * 2**20
 
 
-def worker_uid(pid: int) -> int:
-    """The user id a worker started by root drops to: the id its kernels would get, unique
-    while the worker lives (see :func:`autograder.sandbox.sandbox_uid`)."""
-    from autograder.sandbox import SANDBOX_UID_BASE
-
-    return SANDBOX_UID_BASE + pid
-
-
-def read_output(path: Path) -> bytes | None:
-    """The bytes of a file a worker wrote, or None when it is missing, not a regular file (a
-    link is not followed) or over :data:`OUTPUT_LIMIT`."""
+def read_regular_file(path: Path) -> bytes | None:
+    """The bytes of ``path`` (a file a worker wrote, a submitted notebook), or None when it is
+    missing, not a regular file (a link is not followed) or over :data:`OUTPUT_LIMIT`."""
     import stat
 
     try:
@@ -118,14 +109,6 @@ def _kill_user(uid: int) -> None:
         with contextlib.suppress(OSError):
             if entry.stat().st_uid == uid:
                 os.kill(int(entry.name), signal.SIGKILL)
-
-
-def _hand_over(folder: Path, uid: int) -> None:
-    """Give the job folder the client just wrote (no links in it) to the worker's user."""
-    for parent, dirs, files in os.walk(folder):
-        os.chown(parent, uid, uid, follow_symlinks=False)
-        for name in dirs + files:
-            os.chown(os.path.join(parent, name), uid, uid, follow_symlinks=False)
 
 
 # -- client side ----------------------------------------------------------------------------
@@ -205,7 +188,9 @@ class Worker:
         except WorkerStartError as exc:
             return f"grading error: {exc}"
         if self.uid is not None:
-            _hand_over(Path(spec_path).parent, self.uid)
+            from autograder.sandbox import give_to
+
+            give_to(Path(spec_path).parent, self.uid)
         assert proc.stdin is not None and proc.stdout is not None
         try:
             proc.stdin.write(spec_path + "\n")
@@ -293,7 +278,7 @@ def _failure_result(
 
 def _read_result(path: Path) -> Result | None:
     """The result a worker wrote at ``path``; None when there is none or it does not parse."""
-    written = read_output(path)
+    written = read_regular_file(path)
     if written is None:
         return None
     try:
@@ -344,7 +329,7 @@ def grade_submission(
                 submitted,
                 reason or "grading error: the job wrote no readable result",
             )
-            autograded = read_output(Path(spec.autograded))
+            autograded = read_regular_file(Path(spec.autograded))
             if not is_infrastructure_failure(result.status):
                 break
         else:
@@ -356,14 +341,14 @@ def grade_submission(
 
 
 def _drop_privileges() -> None:
-    """As root: become :func:`worker_uid` (no groups) before reading any job, with a home of
-    our own (Jupyter and nbgrader write small files there)."""
+    """As root: become :func:`autograder.sandbox.sandbox_uid` (no groups) before reading any
+    job, with a home of our own (Jupyter and nbgrader write small files there)."""
     import atexit
     import shutil
 
-    from autograder.sandbox import home_environment
+    from autograder.sandbox import home_environment, sandbox_uid
 
-    uid = worker_uid(os.getpid())
+    uid = sandbox_uid()
     os.setgroups([])
     os.setgid(uid)
     os.setuid(uid)

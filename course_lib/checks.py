@@ -780,23 +780,34 @@ class _CallGuard:
             mode.__exit__(None, None, None)
 
 
+_BAN_MODE: list[type] = []  # the dispatch mode class, made on first use (torch imported)
+
+
 def _aten_ban_mode(guard: _CallGuard) -> Any:
     """A torch dispatch mode that raises :class:`DisabledError` on the operators ``guard``
     bans (None when torch has no Python dispatch modes)."""
-    try:
-        from torch.utils._python_dispatch import TorchDispatchMode
-    except ImportError:  # pragma: no cover - every supported torch has them
-        return None
+    if not _BAN_MODE:
+        try:
+            from torch.utils._python_dispatch import TorchDispatchMode
+        except ImportError:  # pragma: no cover - every supported torch has them
+            return None
 
-    class _BanMode(TorchDispatchMode):
-        @classmethod
-        def _should_skip_dynamo(cls) -> bool:  # torch would import its compiler (1.7 s)
-            return False
+        class _BanMode(TorchDispatchMode):
+            def __init__(self, guard: _CallGuard) -> None:
+                super().__init__()
+                self.guard = guard
 
-        def __torch_dispatch__(self, func, types, args=(), kwargs=None):  # type: ignore[no-untyped-def]
-            banned = None if guard._closing else guard._aten_name(getattr(func, "__name__", ""))
-            if banned is not None:
-                raise DisabledError(f"{banned} is disabled in this test: {guard.reason}")
-            return func(*args, **(kwargs or {}))
+            @classmethod
+            def _should_skip_dynamo(cls) -> bool:  # torch would import its compiler (1.7 s)
+                return False
 
-    return _BanMode()
+            def __torch_dispatch__(self, func, types, args=(), kwargs=None):  # type: ignore[no-untyped-def]
+                guard = self.guard
+                name = getattr(func, "__name__", "")
+                banned = None if guard._closing else guard._aten_name(name)
+                if banned is not None:
+                    raise DisabledError(f"{banned} is disabled in this test: {guard.reason}")
+                return func(*args, **(kwargs or {}))
+
+        _BAN_MODE.append(_BanMode)
+    return _BAN_MODE[0](guard)

@@ -459,25 +459,19 @@ def test_quiz_entries_follow_the_current_answer_key(assignment):
                 assert given[name] == value, f"{e.name}: {name} = {given[name]}, key {value}"
 
 
-def _cell(kind: str, gid: str, source: str):
-    meta = {"grade_id": gid, "schema_version": 3, "locked": kind == "test", "task": False}
-    meta.update(solution=kind == "solution", grade=kind == "test")
-    if kind == "test":
-        meta["points"] = 1
-    return nbformat.v4.new_code_cell(source, metadata={"nbgrader": meta})
-
-
 def test_an_entry_runs_the_tests_after_its_cell_and_those_that_name_what_it_defines():
+    from conftest import graded_cell, solution_cell
+
     from autograder.mutants import tests_reached
 
     nb = nbformat.v4.new_notebook()
     nb.cells = [
-        _cell("solution", "first", "def first(x):\n    return x\n"),
-        _cell("test", "test_first", "assert first(1) == 1\n"),
-        _cell("test", "test_uses_later", "### BEGIN HIDDEN TESTS\nassert second(2) == 4\n"),
-        _cell("solution", "second", "def second(x):\n    return 2 * x\nSCALE: int = 2\n"),
-        _cell("test", "test_second", "assert second(3) == 6\n"),
-        _cell("test", "test_scale", "assert SCALE == 2\n"),
+        solution_cell("first", "def first(x):\n    return x\n"),
+        graded_cell("test_first", "assert first(1) == 1\n"),
+        graded_cell("test_uses_later", "### BEGIN HIDDEN TESTS\nassert second(2) == 4\n"),
+        solution_cell("second", "def second(x):\n    return 2 * x\nSCALE: int = 2\n"),
+        graded_cell("test_second", "assert second(3) == 6\n"),
+        graded_cell("test_scale", "assert SCALE == 2\n"),
     ]
     assert tests_reached(nb, "first") == [
         "test_first",

@@ -108,7 +108,7 @@ def test_a_worker_started_by_root_runs_as_an_unprivileged_user_and_grades(
 
 
 def test_the_client_reads_a_workers_outputs_without_following_links(tmp_path: Path) -> None:
-    from autograder.worker import read_output
+    from autograder.worker import read_regular_file
 
     secret = tmp_path / "secret"
     secret.write_text("instructor only")
@@ -116,7 +116,7 @@ def test_the_client_reads_a_workers_outputs_without_following_links(tmp_path: Pa
     (tmp_path / "fifo").mkdir()
     plain = tmp_path / "plain.json"
     plain.write_text("{}")
-    assert read_output(tmp_path / "result.json") is None
-    assert read_output(tmp_path / "fifo") is None
-    assert read_output(tmp_path / "missing") is None
-    assert read_output(plain) == b"{}"
+    assert read_regular_file(tmp_path / "result.json") is None
+    assert read_regular_file(tmp_path / "fifo") is None
+    assert read_regular_file(tmp_path / "missing") is None
+    assert read_regular_file(plain) == b"{}"
