@@ -55,10 +55,10 @@ __all__ = ["Submission", "extract_zip", "grade", "is_safe_id", "run_canary"]
 
 
 def _fingerprint(workspace: Path, assignments: list[str]) -> str:
-    digest = hashlib.sha256()
-    import nbgrader
+    from importlib.metadata import version
 
-    digest.update(nbgrader.__version__.encode())
+    digest = hashlib.sha256()
+    digest.update(version("nbgrader").encode())  # importing nbgrader itself takes 1.5 s
     for a in sorted(assignments):
         for path in sorted(Workspace(workspace).source_dir(a).rglob("*")):
             if path.is_file():
@@ -73,6 +73,13 @@ def prepare_workspace(course: Course, workspace: Path, assignments: list[str]) -
     Returns:
         The fingerprint of the sources (stored in ``workspace/source.sha256``).
     """
+    fingerprint = copy_sources(course, workspace, assignments)
+    build_gradebook(workspace, assignments, fingerprint)
+    return fingerprint
+
+
+def copy_sources(course: Course, workspace: Path, assignments: list[str]) -> str:
+    """Copy the sources of ``assignments`` into ``workspace``; return their fingerprint."""
     workspace.mkdir(parents=True, exist_ok=True)
     for a in assignments:
         target = Workspace(workspace).source_dir(a)
@@ -83,17 +90,20 @@ def prepare_workspace(course: Course, workspace: Path, assignments: list[str]) -
             target,
             ignore=release_ignore,
         )
-    fingerprint = _fingerprint(workspace, assignments)
+    return _fingerprint(workspace, assignments)
+
+
+def build_gradebook(workspace: Path, assignments: list[str], fingerprint: str) -> None:
+    """Build the template gradebook of the copied sources, unless it is current."""
     stamp = Workspace(workspace).fingerprint_file
     db = Workspace(workspace).gradebook
     if stamp.is_file() and stamp.read_text().strip() == fingerprint and db.is_file():
-        return fingerprint
+        return
     if db.exists():
         db.unlink()
     for a in assignments:
         generate(workspace, "source", "release", a, db_path=db)
     stamp.write_text(fingerprint + "\n")
-    return fingerprint
 
 
 def find_submissions(folder: Path, assignments: list[str], explicit: bool) -> list[Submission]:
@@ -154,16 +164,17 @@ def _run_job(
     """Grade ``sub`` into ``result_path`` (see :func:`autograder.worker.grade_submission`: a
     crashed kernel or a failed job is tried once more, a result that fails twice is flagged)."""
     assert sub.path is not None
-    result, autograded = grade_submission(
-        pool.worker(),
-        _bundle(workspace.resolve(), fingerprint, sub.assignment),
-        sub.student_id,
-        sub.assignment,
-        read_regular_file(sub.path) or b"",
-        sub.path.name,
-        cell_timeout,
-        notebook_timeout,
-    )
+    with pool.lease() as worker:
+        result, autograded = grade_submission(
+            worker,
+            _bundle(workspace.resolve(), fingerprint, sub.assignment),
+            sub.student_id,
+            sub.assignment,
+            read_regular_file(sub.path) or b"",
+            sub.path.name,
+            cell_timeout,
+            notebook_timeout,
+        )
     _store(workspace, sub, result_path, result, autograded)
 
 
@@ -176,13 +187,15 @@ def run_canary(
     assignments: list[str],
     cell_timeout: int,
     notebook_timeout: int = NOTEBOOK_TIMEOUT_S,
+    pool: WorkerPool | None = None,
 ) -> list[dict[str, Any]]:
     """Grade the instructor's own notebook of each assignment, as a submission, in the grading
     environment; raise ``CourseError`` saying why when one does not get full marks (for
     instance: ``course_lib`` cannot be imported in the sandbox). Results are kept in
-    ``workspace/canary`` and reused while the sources and the submission bytes are the same."""
+    ``workspace/canary`` and reused while the sources and the submission bytes are the same.
+    ``pool``: the workers to grade with (the batch's own; default workers of its own)."""
     results = []
-    jobs = WorkerPool(Workspace(workspace).logs)
+    jobs = pool or WorkerPool(Workspace(workspace).logs)
     try:
         for assignment in assignments:
             source = Workspace(workspace).source_notebook(assignment)
@@ -192,7 +205,8 @@ def run_canary(
                 _run_job(jobs, workspace, sub, path, fingerprint, cell_timeout, notebook_timeout)
             results.append(json.loads(path.read_text()))
     finally:
-        jobs.close()
+        if pool is None:
+            jobs.close()
     for result in results:
         status = result["status"]
         if result["score"] != result["max_score"] or not (
@@ -296,36 +310,63 @@ def grade(
         if not subs:
             raise CourseError(_nothing_found(submissions, intake))
         write_intake_csv(intake, out)
-        fingerprint = prepare_workspace(course, workspace, selected)
+        jobs = WorkerPool(Workspace(workspace).logs)
+        try:
+            return _grade_batch(
+                course, out, workspace, selected, subs, jobs, workers, scheduler,
+                (cell_timeout, notebook_timeout), progress,
+            )  # fmt: skip
+        finally:
+            jobs.close()
 
-        todo = []
-        for sub in subs:
+
+def _grade_batch(
+    course: Course,
+    out: Path,
+    workspace: Path,
+    selected: list[str],
+    subs: list[Submission],
+    jobs: WorkerPool,
+    workers: int,
+    scheduler: str | None,
+    timeouts: tuple[int, int],
+    progress: Callable[[int, int, dict[str, Any]], None] | None,
+) -> list[dict[str, Any]]:
+    """The rest of :func:`grade`, once the submissions are known: workspace, canary, jobs,
+    CSVs."""
+    fingerprint = copy_sources(course, workspace, selected)
+    todo = []
+    for sub in subs:
+        path = Workspace(workspace).result(sub.student_id, sub.assignment)
+        if sub.path is not None and not _result_is_current(path, sub, fingerprint):
+            todo.append((sub, path))
+    if todo:
+        # Workers start (Python, nbgrader, torch) while the gradebook is built.
+        jobs.prestart(max(1, workers) if scheduler is None else 1)
+    build_gradebook(workspace, selected, fingerprint)
+    for sub in subs:
+        if sub.path is None:
             path = Workspace(workspace).result(sub.student_id, sub.assignment)
-            if sub.path is None:
-                write_json_atomic(path, _missing_result(workspace, sub, fingerprint))
-            elif not _result_is_current(path, sub, fingerprint):
-                todo.append((sub, path))
+            write_json_atomic(path, _missing_result(workspace, sub, fingerprint))
 
-        done = len(subs) - len(todo)
-        if todo:
-            run_canary(workspace, fingerprint, selected, cell_timeout, notebook_timeout)
-        if scheduler is not None:
-            done = _grade_on_cluster(
-                scheduler, workspace, fingerprint, selected, todo,
-                (cell_timeout, notebook_timeout), done,
-                len(subs), progress,
-            )  # fmt: skip
-        else:
-            done = _grade_locally(
-                workspace, fingerprint, todo, workers, (cell_timeout, notebook_timeout), done,
-                len(subs), progress,
-            )  # fmt: skip
+    done = len(subs) - len(todo)
+    if todo:
+        run_canary(workspace, fingerprint, selected, *timeouts, pool=jobs)
+    if scheduler is not None:
+        done = _grade_on_cluster(
+            scheduler, workspace, fingerprint, selected, todo, timeouts, done, len(subs),
+            progress,
+        )  # fmt: skip
+    else:
+        done = _grade_locally(
+            workspace, fingerprint, todo, workers, timeouts, done, len(subs), progress, jobs
+        )
 
-        results = [
-            json.loads(Workspace(workspace).result(s.student_id, s.assignment).read_text())
-            for s in subs
-        ]
-        _diagnose(course, workspace, results)
+    results = [
+        json.loads(Workspace(workspace).result(s.student_id, s.assignment).read_text())
+        for s in subs
+    ]
+    _diagnose(course, workspace, results)
     results.sort(key=lambda r: (r["student_id"], r["assignment"]))
     write_csvs(results, out)
     write_submissions_csv(results, subs, out)
@@ -400,23 +441,20 @@ def _grade_locally(
     done: int,
     total: int,
     progress: Callable[[int, int, dict[str, Any]], None] | None,
+    jobs: WorkerPool,
 ) -> int:
-    """Grade ``todo`` with ``workers`` local job processes; return the new ``done`` count.
-    ``timeouts`` are the cell and the whole-notebook limits (s)."""
-    jobs = WorkerPool(Workspace(workspace).logs)
-    try:
-        with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-            futures = {
-                pool.submit(_run_job, jobs, workspace, sub, path, fingerprint, *timeouts): path
-                for sub, path in todo
-            }
-            for fut in as_completed(futures):
-                fut.result()
-                done += 1
-                if progress is not None:
-                    progress(done, total, json.loads(futures[fut].read_text()))
-    finally:
-        jobs.close()
+    """Grade ``todo`` with ``workers`` job processes of ``jobs`` at a time; return the new
+    ``done`` count. ``timeouts`` are the cell and the whole-notebook limits (s)."""
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        futures = {
+            pool.submit(_run_job, jobs, workspace, sub, path, fingerprint, *timeouts): path
+            for sub, path in todo
+        }
+        for fut in as_completed(futures):
+            fut.result()
+            done += 1
+            if progress is not None:
+                progress(done, total, json.loads(futures[fut].read_text()))
     return done
 
 

@@ -471,17 +471,21 @@ def run_catalogue(
             from autograder.judge import Judge, TestRun
 
             km: Any = client.km
-            run = TestRun(Judge(judge_client, interrupt=run_sync(km.interrupt_kernel)))
+            judge = Judge(judge_client, interrupt=run_sync(km.interrupt_kernel), channel_dir=tmp)
+            run = TestRun(judge)
             failed = set()
-            for gid, c in tests.items():
-                if only is not None and gid not in only:
-                    continue
-                outputs = run.visible(gid, c.source, timeout=cell_timeout)
-                if any(o["output_type"] == "error" for o in outputs):
-                    failed.add(gid)
-            for gid, errors in run.hidden(lambda: cell_timeout):
-                if errors is None or errors:
-                    failed.add(gid)
+            try:
+                for gid, c in tests.items():
+                    if only is not None and gid not in only:
+                        continue
+                    outputs = run.visible(gid, c.source, timeout=cell_timeout)
+                    if any(o["output_type"] == "error" for o in outputs):
+                        failed.add(gid)
+                for gid, errors in run.hidden(lambda: cell_timeout):
+                    if errors is None or errors:
+                        failed.add(gid)
+            finally:
+                judge.close()
             return [gid for gid in tests if gid in failed]
 
         def try_entry(entry: Mutant | Equivalent) -> tuple[list[str], str | None]:

@@ -235,13 +235,22 @@ class BudgetedExecute(Execute):
 
             client = connect(self.km.get_connection_info(session=False))
             self._judge_client = client
-            self._judge_instance = Judge(client, interrupt=run_sync(self.km.interrupt_kernel))
+            # the sandbox's IPC folder is the one host folder its kernel can reach
+            channel = getattr(self.km, "ipc_dir", None)
+            self._judge_instance = Judge(
+                client,
+                interrupt=run_sync(self.km.interrupt_kernel),
+                channel_dir=str(channel) if channel is not None else None,
+            )
             self._judge_instance.trust_imports(
                 cell.source for cell in self.nb.cells if cell.cell_type == "code"
             )
         return self._judge_instance
 
     def _close_judge(self) -> None:
+        judge = getattr(self, "_judge_instance", None)
+        if judge is not None:
+            judge.close()
         client = getattr(self, "_judge_client", None)
         if client is not None:
             client.stop_channels()

@@ -380,6 +380,11 @@ class SandboxedKernelManager(AsyncKernelManager):
             warn_if_unsandboxed()
 
     @property
+    def ipc_dir(self) -> Path:
+        """The kernel's IPC folder: bound at the same path in the sandbox, its one host folder."""
+        return self._ipc_dir
+
+    @property
     def limits(self) -> Limits:
         return Limits(
             self.memory_mb, self.cpu_seconds, self.processes, self.file_mb, self.scratch_mb

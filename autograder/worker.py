@@ -123,6 +123,7 @@ class Worker:
         self.log: Any = None
         # the user id the running worker dropped to; None when it keeps ours (we are not root)
         self.uid: int | None = None
+        self._starting = threading.Lock()
 
     def _start(self) -> subprocess.Popen[str]:
         from autograder.kernels import kernel_env
@@ -175,9 +176,10 @@ class Worker:
 
     def ensure_started(self) -> subprocess.Popen[str]:
         """The running worker; raises :class:`WorkerStartError` when it cannot start."""
-        if self.proc is not None and self.proc.poll() is None:
-            return self.proc
-        return self._start()
+        with self._starting:  # a pool may be starting it in the background
+            if self.proc is not None and self.proc.poll() is None:
+                return self.proc
+            return self._start()
 
     def run(self, spec_path: str, timeout: float) -> str | None:
         """Grade one spec; None when the worker reported it done, else why it failed. The
@@ -240,22 +242,54 @@ class Worker:
 
 
 class WorkerPool:
-    """One worker per grading thread, all closed at the end."""
+    """Workers lent to one job at a time (the canary's and the students' alike), all closed
+    at the end. :meth:`prestart` starts them ahead of the first job, so that their Python and
+    imports start while the grader prepares its workspace."""
 
     def __init__(self, log_dir: Path) -> None:
         self.log_dir = log_dir
-        self.local = threading.local()
         self.workers: list[Worker] = []
+        self.idle: list[Worker] = []
         self.lock = threading.Lock()
+        self.starting: list[threading.Thread] = []
 
-    def worker(self) -> Worker:
-        if not hasattr(self.local, "worker"):
-            self.local.worker = Worker(self.log_dir)
+    def _take(self) -> Worker:
+        with self.lock:
+            if self.idle:
+                return self.idle.pop()
+            worker = Worker(self.log_dir)
+            self.workers.append(worker)
+            return worker
+
+    @contextlib.contextmanager
+    def lease(self) -> Any:
+        """A worker of its own for the duration of one job."""
+        worker = self._take()
+        try:
+            yield worker
+        finally:
             with self.lock:
-                self.workers.append(self.local.worker)
-        return self.local.worker
+                self.idle.append(worker)
+
+    def prestart(self, count: int) -> None:
+        """Start ``count`` workers now, in the background (a worker that fails to start is
+        tried again, and reported, when a job needs it)."""
+        taken = [self._take() for _ in range(count)]
+        with self.lock:
+            self.idle.extend(taken)  # lent at once: a job waits for its worker's start
+
+        def start(worker: Worker) -> None:
+            with contextlib.suppress(WorkerStartError):
+                worker.ensure_started()
+
+        for worker in taken:
+            thread = threading.Thread(target=start, args=(worker,), daemon=True)
+            thread.start()
+            self.starting.append(thread)
 
     def close(self) -> None:
+        for thread in self.starting:
+            thread.join()
         for w in self.workers:
             w.close()
 
@@ -362,6 +396,25 @@ def _drop_privileges() -> None:
     tempfile.tempdir = home
 
 
+def _import_ahead() -> None:
+    """Import what every job needs (nbgrader, the judge, torch) before the first job arrives:
+    a pool starts its workers while the grader prepares its workspace."""
+    import importlib
+
+    for name in (
+        "nbgrader.converters",
+        "nbgrader.api",
+        "autograder.preprocessors",
+        "autograder.sandbox",
+        "autograder.judge",
+        "autograder.integrity",
+        "autograder.scan",
+        "torch",
+    ):
+        with contextlib.suppress(ImportError):
+            importlib.import_module(name)
+
+
 def serve(argv: list[str] | None = None) -> int:
     """Grade one spec after another: read a spec path per line on stdin, answer ``done`` (or
     ``error: ...``) per line on stdout once its result is written. Student code never runs in
@@ -378,6 +431,7 @@ def serve(argv: list[str] | None = None) -> int:
         protocol.write(f"uid {os.getuid()}\n")
     os.dup2(2, 1)  # anything else written to stdout goes to stderr, not into the protocol
     logging.basicConfig(level=logging.ERROR)
+    _import_ahead()
     for line in sys.stdin:
         spec_path = line.strip()
         if not spec_path:

@@ -1,7 +1,8 @@
 """The judge (autograder/judge.py) and its kernel half (autograder/agent.py).
 
 Most tests run the agent in this process behind a fake client that speaks the same messages as
-a kernel (execute a cell, evaluate user expressions); the last ones grade through a real,
+a kernel (execute a cell, evaluate user expressions), once over each channel (an execute
+request per request, and the helper's loop on a socket); the last ones grade through a real,
 sandboxed kernel.
 """
 
@@ -9,7 +10,10 @@ from __future__ import annotations
 
 import itertools
 import queue
+import tempfile
 import textwrap
+import threading
+import time
 from typing import Any
 
 import numpy as np
@@ -23,17 +27,23 @@ from autograder.judge import Judge, JudgeError, Remote, StudentError, split_hidd
 class FakeKernel:
     """The shell channel of a kernel, in this process: runs cells in its own namespace."""
 
-    def __init__(self) -> None:
+    def __init__(self, channel_dir: str | None = None) -> None:
         self.namespace: dict[str, Any] = {"__name__": "__main__"}
         self.replies: queue.Queue[dict[str, Any]] = queue.Queue()
         self.ids = itertools.count()
         self.requests = 0
+        self.executes = 0
+        self.channel_dir = channel_dir  # where a judge of this kernel listens (None: no socket)
 
     def run(self, code: str) -> None:
         exec(textwrap.dedent(code), self.namespace)
 
     def execute(self, code: str, user_expressions: dict[str, str] | None = None, **_: Any) -> str:
         msg_id = f"m{next(self.ids)}"
+        self.executes += 1
+        if code.startswith("__judge_loop__"):  # the helper's loop: the judge talks to it meanwhile
+            threading.Thread(target=self._loop, args=(code, msg_id), daemon=True).start()
+            return msg_id
         content: dict[str, Any] = {"status": "ok", "user_expressions": {}}
         try:
             exec(code, self.namespace)
@@ -52,8 +62,21 @@ class FakeKernel:
         self.replies.put({"parent_header": {"msg_id": msg_id}, "content": content})
         return msg_id
 
+    def _loop(self, code: str, msg_id: str) -> None:
+        status = "ok"
+        try:
+            exec(code, self.namespace)
+        except Exception:
+            status = "error"
+        self.replies.put({"parent_header": {"msg_id": msg_id}, "content": {"status": status}})
+
     def get_shell_msg(self, timeout: float) -> dict[str, Any]:
         return self.replies.get(timeout=timeout)
+
+
+def judge_of(kernel: FakeKernel) -> Judge:
+    """A judge of ``kernel``, over the socket when the kernel has a channel folder."""
+    return Judge(kernel, channel_dir=kernel.channel_dir)
 
 
 @pytest.fixture(scope="module")
@@ -80,22 +103,28 @@ def real_judge(real_kernel: Any) -> Any:
 
     km, kc = real_kernel
     clients = []
+    judges = []
+    folder = tempfile.TemporaryDirectory(prefix="judge-test-")
 
     def make(setup: str) -> Judge:
         reply = kc.execute_interactive(textwrap.dedent(setup), timeout=60)
         assert reply["content"]["status"] == "ok", reply["content"]
         clients.append(connect(km.get_connection_info(session=False)))
-        return Judge(clients[-1])
+        judges.append(Judge(clients[-1], interrupt=km.interrupt_kernel, channel_dir=folder.name))
+        return judges[-1]
 
     yield make
+    for judge in judges:
+        judge.close()
     for client in clients:
         client.stop_channels()
         client.context.term()
+    folder.cleanup()
 
 
-@pytest.fixture
-def kernel() -> FakeKernel:
-    k = FakeKernel()
+@pytest.fixture(params=["execute", "socket"])
+def kernel(request: Any, tmp_path: Any) -> FakeKernel:
+    k = FakeKernel(channel_dir=str(tmp_path) if request.param == "socket" else None)
     k.run("import torch, numpy as np, math\nfrom torch import nn\nimport torch.nn.functional as F")
     return k
 
@@ -116,7 +145,7 @@ def test_data_comes_back_with_exact_types(kernel: FakeKernel) -> None:
                     np.arange(3), torch.ones(2, dtype=torch.float64), torch.int64, slice(1, 2))
         """
     )
-    judge = Judge(kernel)
+    judge = judge_of(kernel)
     out = run(judge, "_r = answer()")
     assert error_of(out) is None
     r = judge.namespace["_r"]
@@ -138,7 +167,7 @@ def test_a_lying_object_stays_in_the_kernel(kernel: FakeKernel) -> None:
             return Liar(0.0)
         """
     )
-    judge = Judge(kernel)
+    judge = judge_of(kernel)
     out = run(judge, "from course_lib import checks\nchecks.check_close(answer(), 3.0, 'x')")
     err = error_of(out)
     assert err is not None and err["ename"] == "CheckError"
@@ -147,7 +176,7 @@ def test_a_lying_object_stays_in_the_kernel(kernel: FakeKernel) -> None:
 
 def test_a_function_that_fails_raises_its_builtin_type(kernel: FakeKernel) -> None:
     kernel.run("def f(x):\n    raise NotImplementedError()\ndef g(x):\n    return x[10]")
-    judge = Judge(kernel)
+    judge = judge_of(kernel)
     out = run(judge, "try:\n    f(1)\nexcept NotImplementedError:\n    print('caught')\ng([1])")
     assert out[0]["text"] == "caught\n"
     assert error_of(out)["ename"] == "IndexError"
@@ -155,7 +184,7 @@ def test_a_function_that_fails_raises_its_builtin_type(kernel: FakeKernel) -> No
 
 def test_a_custom_exception_becomes_student_error(kernel: FakeKernel) -> None:
     kernel.run("class Oops(Exception): pass\ndef f():\n    raise Oops('bad')")
-    judge = Judge(kernel)
+    judge = judge_of(kernel)
     with pytest.raises(StudentError, match="Oops: bad"):
         judge.namespace["f"]()
 
@@ -178,7 +207,7 @@ def test_a_module_name_from_the_kernel_never_runs_new_code_in_the_judge(kernel: 
     )
     sys.modules.pop("numpy.f2py.__main__", None)
     sys.modules.pop("numpy.polynomial.hermite_e", None)
-    judge = Judge(kernel)
+    judge = judge_of(kernel)
     out = run(judge, "_a, _b, _c = answer(), plain(), unseen()")
     assert error_of(out) is None
     assert isinstance(judge.namespace["_a"], Remote)
@@ -204,7 +233,7 @@ def test_modules_are_the_judges_own(real_judge: Any) -> None:
 
 
 def test_an_unknown_name_is_a_name_error(kernel: FakeKernel) -> None:
-    out = run(Judge(kernel), "not_defined_anywhere + 1")
+    out = run(judge_of(kernel), "not_defined_anywhere + 1")
     err = error_of(out)
     assert err["ename"] == "NameError" and err["traceback"][0] == "Cell In[0], line 1"
 
@@ -212,7 +241,7 @@ def test_an_unknown_name_is_a_name_error(kernel: FakeKernel) -> None:
 def test_module_parameters_round_trip(kernel: FakeKernel) -> None:
     """Parameters read locally; in-place changes by a test reach the kernel's module."""
     kernel.run("torch.manual_seed(0)\nlayer = nn.Linear(3, 2)")
-    judge = Judge(kernel)
+    judge = judge_of(kernel)
     out = run(
         judge,
         """
@@ -236,7 +265,7 @@ def test_objects_of_the_judge_are_sent_by_value(kernel: FakeKernel) -> None:
         "def copy_weights(dst, src):\n    dst.weight.data.copy_(src.weight.data)\n    return dst"
     )
     kernel.run("target = nn.Linear(2, 2)")
-    judge = Judge(kernel)
+    judge = judge_of(kernel)
     out = run(judge, "_src = nn.Linear(2, 2)\n_m = copy_weights(target, _src)\n_w = _m.weight")
     assert error_of(out) is None, out
     assert torch.equal(judge.namespace["_w"].detach(), judge.namespace["_src"].weight.detach())
@@ -268,7 +297,7 @@ def test_bans_apply_in_the_kernel(real_judge: Any) -> None:
 
 
 def test_a_broken_agent_fails_the_test_not_the_grader(kernel: FakeKernel) -> None:
-    judge = Judge(kernel)
+    judge = judge_of(kernel)
     run(judge, "torch")  # installs the agent
     kernel.run("__judge__ = lambda text: 'not json'")
     err = error_of(run(judge, "answer_q1"))
@@ -279,7 +308,7 @@ def test_a_broken_agent_fails_the_test_not_the_grader(kernel: FakeKernel) -> Non
 
 def test_the_kernel_never_receives_a_pickle_from_the_judge_unasked(kernel: FakeKernel) -> None:
     """Replies are parsed as JSON and .npy only: a reply naming a pickle is refused."""
-    judge = Judge(kernel)
+    judge = judge_of(kernel)
     run(judge, "torch")
     kernel.run(
         "import json\n__judge__ = lambda text: json.dumps(['ok', ['pk', 'gASVAAAAAAAAAAA=']])"
@@ -327,7 +356,7 @@ def test_names_imported_from_trusted_packages_are_the_judges(kernel: FakeKernel)
     kernel.run(
         "class checks:\n    def __getattr__(self, name):\n        return print\nchecks = checks()"
     )
-    judge = Judge(kernel)
+    judge = judge_of(kernel)
     bound = judge.trust_imports(["from course_lib import checks\nimport torch.nn.functional as F"])
     assert set(bound) == {"checks", "F"}
     err = error_of(run(judge, "checks.check_close(torch.zeros(2), torch.ones(2), 'x')"))
@@ -336,13 +365,13 @@ def test_names_imported_from_trusted_packages_are_the_judges(kernel: FakeKernel)
 
 def test_a_value_too_deep_is_refused(kernel: FakeKernel) -> None:
     kernel.run("def deep():\n    x = []\n    for _ in range(50):\n        x = [x]\n    return x")
-    err = error_of(run(Judge(kernel), "deep()"))
+    err = error_of(run(judge_of(kernel), "deep()"))
     assert err is not None and err["ename"] == "ValueError"
 
 
 def test_judge_functions_cannot_be_sent(kernel: FakeKernel) -> None:
     kernel.run("def apply(f):\n    return f(1)")
-    err = error_of(run(Judge(kernel), "apply(lambda x: x)"))
+    err = error_of(run(judge_of(kernel), "apply(lambda x: x)"))
     assert err is not None and err["ename"] == "TypeError" and "probe" in err["evalue"]
 
 
@@ -350,7 +379,7 @@ def test_a_stand_in_of_the_test_is_sent_with_its_source(kernel: FakeKernel) -> N
     """A class the test defines travels by value with its source; what the student's code
     does to the copy (here, counting calls) comes back to the test's object."""
     kernel.run("def drive(model, n):\n    for _ in range(n):\n        model.step()\n    return n")
-    judge = Judge(kernel)
+    judge = judge_of(kernel)
     out = run(
         judge,
         """
@@ -378,7 +407,7 @@ def test_a_training_step_updates_the_tests_model(kernel: FakeKernel) -> None:
             opt.step()
         """
     )
-    judge = Judge(kernel)
+    judge = judge_of(kernel)
     out = run(
         judge,
         """
@@ -411,7 +440,7 @@ def test_a_probe_runs_next_to_the_students_code(kernel: FakeKernel) -> None:
             return layer(x).detach()
         """
     )
-    judge = Judge(kernel)
+    judge = judge_of(kernel)
     source = """
         from course_lib import checks
 
@@ -430,7 +459,7 @@ def test_a_probe_runs_next_to_the_students_code(kernel: FakeKernel) -> None:
 
 def test_an_input_changed_in_place_is_seen(kernel: FakeKernel) -> None:
     kernel.run("def scale(a):\n    a *= 2\n    return a.sum()")
-    judge = Judge(kernel)
+    judge = judge_of(kernel)
     out = run(judge, "_a = np.ones(3)\n_t = torch.ones(2)\nscale(_a)\nscale(_t)")
     assert error_of(out) is None, out
     assert np.array_equal(judge.namespace["_a"], 2 * np.ones(3))
@@ -439,7 +468,7 @@ def test_an_input_changed_in_place_is_seen(kernel: FakeKernel) -> None:
 
 def test_a_subclass_of_a_students_class_lives_in_the_kernel(kernel: FakeKernel) -> None:
     kernel.run("class Model:\n    def f(self):\n        return 1")
-    judge = Judge(kernel)
+    judge = judge_of(kernel)
     out = run(judge, "class _Sub(Model):\n    def f(self):\n        return 2\n_v = _Sub().f()")
     assert error_of(out) is None, out
     assert judge.namespace["_v"] == 2
@@ -456,7 +485,7 @@ def test_the_same_kernel_object_is_the_same_handle(kernel: FakeKernel) -> None:
         m = M()
         """
     )
-    judge = Judge(kernel)
+    judge = judge_of(kernel)
     out = run(judge, "_ids = len({id(m.a), id(m.b), id(m.a)})\n_is = m.a is m.a")
     assert error_of(out) is None, out
     assert judge.namespace["_ids"] == 2 and judge.namespace["_is"] is True
@@ -475,7 +504,7 @@ def test_an_optimizer_over_a_students_parameters_steps_them(kernel: FakeKernel) 
             opt.step()
         """
     )
-    judge = Judge(kernel)
+    judge = judge_of(kernel)
     before = kernel.namespace["model"].weight.detach().clone()
     out = run(judge, "train_step(model, torch.optim.SGD(model.parameters(), lr=1.0))")
     assert error_of(out) is None, out
@@ -484,7 +513,7 @@ def test_an_optimizer_over_a_students_parameters_steps_them(kernel: FakeKernel) 
 
 def test_a_grad_left_on_an_input_is_seen(kernel: FakeKernel) -> None:
     kernel.run("def norms(x):\n    x.requires_grad_(True)\n    x.sum().backward()\n    return 1")
-    judge = Judge(kernel)
+    judge = judge_of(kernel)
     out = run(judge, "_x = torch.ones(3)\nnorms(_x)\n_flag, _grad = _x.requires_grad, _x.grad")
     assert error_of(out) is None, out
     assert judge.namespace["_flag"] is True
@@ -511,7 +540,7 @@ def test_a_change_the_test_makes_to_its_own_model_reaches_the_kernels_copy(
             return m
         """
     )
-    judge = Judge(kernel)
+    judge = judge_of(kernel)
     source = """
         _m, _ref = M(), nn.Linear(3, 1)
         {}(_m, _ref)
@@ -524,3 +553,86 @@ def test_a_change_the_test_makes_to_its_own_model_reaches_the_kernels_copy(
     assert judge.namespace["_moved"] == pytest.approx(1.0)
     assert error_of(run(judge, source.format("copy_"))) is None
     assert judge.namespace["_moved"] == 0.0
+
+
+# -- the socket channel ----------------------------------------------------------------------
+
+
+def test_a_test_cell_costs_one_execute_request_over_the_socket(tmp_path: Any) -> None:
+    """Over the socket, a test cell of many requests sends the kernel one execute request (the
+    helper's loop), after the helper's install; over the other channel, one per request."""
+    counts = {}
+    for channel in ("execute", "socket"):
+        kernel = FakeKernel(channel_dir=str(tmp_path) if channel == "socket" else None)
+        kernel.run("def double(x):\n    return 2 * x")
+        judge = judge_of(kernel)
+        run(judge, "double(0)")  # installs the helper
+        before = kernel.executes
+        out = run(judge, "for _i in range(20):\n    assert double(_i) == 2 * _i")
+        assert error_of(out) is None, out
+        counts[channel] = kernel.executes - before
+        judge.close()
+    assert counts == {"execute": 21, "socket": 1}  # 20 calls and the fetch of `double`
+
+
+def test_a_rebound_loop_fails_the_test_at_once(tmp_path: Any) -> None:
+    """A kernel whose ``__judge_loop__`` never connects gets a JudgeError as soon as its
+    execute request ends, not after the test's time limit."""
+    kernel = FakeKernel(channel_dir=str(tmp_path))
+    judge = judge_of(kernel)
+    run(judge, "torch")
+    kernel.run("__judge_loop__ = lambda path: None")
+    started = time.monotonic()
+    err = error_of(run(judge, "answer_q1"))
+    assert err is not None and err["ename"] == "JudgeError"
+    assert time.monotonic() - started < 5
+    kernel.run("del __judge_loop__")
+    assert error_of(run(judge, "answer_q1"))["ename"] == "JudgeError"
+
+
+def test_a_forged_frame_is_refused_and_the_next_cell_starts_afresh(real_judge: Any) -> None:
+    """A reply that announces more than MAX_REPLY_BYTES, or that is not JSON, is refused
+    without reading it; the judge opens a new loop for the next test cell."""
+    judge = real_judge(
+        """
+        def answer():
+            return 42
+        """
+    )
+    assert error_of(run(judge, "assert answer() == 42")) is None
+    forge = """
+        import socket as _socket, struct as _struct
+        _real_loop = __judge_loop__
+        def __judge_loop__(path):
+            s = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
+            s.connect(path)
+            n = _struct.unpack("<Q", s.recv(8))[0]
+            s.recv(n)
+            s.sendall({})
+            s.close()
+    """
+    for frame in ('_struct.pack("<Q", 2**40)', '_struct.pack("<Q", 3) + b"xyz"'):
+        judge.client.execute(textwrap.dedent(forge.format(frame)), silent=True)
+        err = error_of(run(judge, "answer()"))
+        assert err is not None and err["ename"] == "JudgeError", err
+        judge.client.execute("__judge_loop__ = _real_loop", silent=True)
+        assert error_of(run(judge, "assert answer() == 42")) is None
+
+
+def test_a_runaway_call_times_out_and_the_kernel_serves_the_next_cell(real_judge: Any) -> None:
+    """A student's function that never returns is interrupted at the test's limit; the loop
+    ends with it, and the next test cell gets a new one."""
+    judge = real_judge(
+        """
+        def forever():
+            while True:
+                pass
+        def answer():
+            return 42
+        """
+    )
+    started = time.monotonic()
+    err = error_of(judge.run_cell("forever()", timeout=1.0))
+    assert err is not None and err["ename"] == "TimeoutError", err
+    assert time.monotonic() - started < 15
+    assert error_of(run(judge, "assert answer() == 42")) is None
