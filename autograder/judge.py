@@ -375,6 +375,8 @@ class Judge:
 
     def _exchange(self, text: str) -> str:
         """Send one request's JSON to the helper; return its answer's JSON (unparsed)."""
+        if self.channel_dir is not None and self._listener is None:
+            self._listen()
         if self.channel_dir is not None:
             return self._over_channel(text)
         content = self._send("", {"r": f"__judge__({text!r})"})
@@ -406,20 +408,10 @@ class Judge:
     def _open_channel(self) -> socket.socket:
         if self._conn is not None:
             return self._conn
-        assert self.channel_dir is not None
         if self._listener is None:
-            path = os.path.join(self.channel_dir, f"judge-{secrets.token_hex(8)}.sock")
-            listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            mask = os.umask(0)  # the kernel may run as another user: it must be able to connect
-            try:
-                listener.bind(path)
-            except OSError as exc:
-                listener.close()
-                raise JudgeError("the grader could not open its channel to your kernel") from exc
-            finally:
-                os.umask(mask)
-            listener.listen(1)
-            self._listener, self._socket_path = listener, path
+            self._listen()
+        if self._listener is None:
+            raise JudgeError("the grader could not open its channel to your kernel")
         self._loop_msg = self.client.execute(
             f"__judge_loop__({self._socket_path!r})",
             silent=True,
@@ -438,6 +430,24 @@ class Judge:
             raise JudgeError("the grader lost contact with its helper in your kernel") from exc
         self._conn = conn
         return conn
+
+    def _listen(self) -> None:
+        """Listen on a new socket in ``channel_dir`` (a random name). Where that fails (a
+        path too long for a Unix socket, say on macOS), requests go by execute requests."""
+        assert self.channel_dir is not None
+        path = os.path.join(self.channel_dir, f"judge-{secrets.token_hex(8)}.sock")
+        listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        mask = os.umask(0)  # the kernel may run as another user: it must be able to connect
+        try:
+            listener.bind(path)
+            listener.listen(1)
+        except OSError:
+            listener.close()
+            self.channel_dir = None
+            return
+        finally:
+            os.umask(mask)
+        self._listener, self._socket_path = listener, path
 
     def _accept(self, msg_id: str) -> socket.socket:
         """The loop's connection; JudgeError as soon as the loop's execute request ends

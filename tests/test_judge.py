@@ -636,3 +636,18 @@ def test_a_runaway_call_times_out_and_the_kernel_serves_the_next_cell(real_judge
     assert err is not None and err["ename"] == "TimeoutError", err
     assert time.monotonic() - started < 15
     assert error_of(run(judge, "assert answer() == 42")) is None
+
+
+def test_a_folder_where_no_socket_can_be_made_falls_back_to_execute_requests(
+    tmp_path: Any,
+) -> None:
+    """A channel folder whose path is too long for a Unix socket (macOS allows 104 bytes)
+    makes the judge speak through execute requests instead, with the same verdicts."""
+    folder = tmp_path / ("x" * 120)
+    folder.mkdir()
+    kernel = FakeKernel(channel_dir=str(folder))
+    kernel.run("def double(x):\n    return 2 * x")
+    judge = judge_of(kernel)
+    assert error_of(run(judge, "assert double(3) == 6")) is None
+    assert error_of(run(judge, "assert double(3) == 7")) is not None
+    assert judge.channel_dir is None and not list(folder.iterdir())
