@@ -55,6 +55,9 @@ def _first_line(exc: BaseException) -> str:
     return text.splitlines()[0][:200] if text else type(exc).__name__
 
 
+WATCHDOG_STATUS = "timeout: the notebook ran past its time budget; its kernel was stopped"
+
+
 def _read_notebook_problem(path: Path) -> str | None:
     """None when ``path`` is a readable, valid notebook of a sane size; else what is wrong."""
     import nbformat
@@ -235,6 +238,10 @@ def run_job(spec: JobSpec) -> Result:
 
         autograded = root / "autograded" / student / assignment / f"{assignment}.ipynb"
         status = _execution_problem(autograded) or status
+        from autograder.preprocessors import stopped_by_watchdog
+
+        if stopped_by_watchdog():  # not a crash: the student's kernel held on past its budget
+            status = WATCHDOG_STATUS
 
         cells: list[dict[str, Any]] = []
         try:

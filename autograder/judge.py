@@ -360,10 +360,15 @@ class Judge:
             user_expressions=expressions,
             allow_stdin=False,
         )
+        # The end is fixed once: a kernel that floods the shell channel with replies to
+        # nothing must not keep the judge waiting past it.
+        end = min(self.deadline, time.monotonic() + OUTSIDE_CELL_TIMEOUT_S)
         while True:
-            left = min(self.deadline - time.monotonic(), OUTSIDE_CELL_TIMEOUT_S)
+            left = end - time.monotonic()
             try:
-                reply = self.client.get_shell_msg(timeout=max(left, 0.01))
+                if left <= 0:
+                    raise TimeoutError
+                reply = self.client.get_shell_msg(timeout=left)
             except Exception as exc:  # queue.Empty: no reply in time
                 if self.interrupt is not None:
                     with contextlib.suppress(Exception):
@@ -453,39 +458,46 @@ class Judge:
         """The loop's connection; JudgeError as soon as the loop's execute request ends
         without connecting (a kernel that rebound ``__judge_loop__``)."""
         assert self._listener is not None
+        end = time.monotonic() + self._left()
         wait = 0.002
         while True:
-            self._listener.settimeout(min(wait, self._left()))
+            left = end - time.monotonic()
+            if left <= 0:
+                raise TimeoutError("the helper's loop did not connect in time")
+            self._listener.settimeout(min(wait, left))
             try:
                 conn, _ = self._listener.accept()
                 return conn
             except TimeoutError:
-                if self.deadline - time.monotonic() <= 0:
-                    raise
+                pass
             wait = min(wait * 2, 0.1)
             if self._replied(msg_id):
                 raise JudgeError("the helper's loop ended without connecting")
 
     def _replied(self, msg_id: str) -> bool:
-        """Whether the kernel has answered ``msg_id`` (other replies waiting are dropped)."""
-        while True:
+        """Whether the kernel has answered ``msg_id`` (other replies waiting are dropped; at
+        most 64 are read per call, so a kernel that floods the channel cannot keep the judge
+        here past the test's limit, which the caller checks between calls)."""
+        for _ in range(64):
             try:
                 reply = self.client.get_shell_msg(timeout=0)
             except Exception:  # queue.Empty: nothing (more) has come
                 return False
             if reply.get("parent_header", {}).get("msg_id") == msg_id:
                 return True
+        return False
 
     def _over_channel(self, text: str) -> str:
         conn = self._open_channel()
         data = text.encode("utf-8")
         try:
+            end = time.monotonic() + self._left()  # fixed: a reply sent drop by drop ends too
             conn.settimeout(self._left())
             conn.sendall(struct.pack("<Q", len(data)) + data)
-            (size,) = struct.unpack("<Q", self._read(conn, 8))
+            (size,) = struct.unpack("<Q", self._read(conn, 8, end))
             if size > MAX_REPLY_BYTES:
                 raise JudgeError("the answer from your kernel is too large to check")
-            return self._read(conn, size).decode("utf-8")
+            return self._read(conn, size, end).decode("utf-8")
         except TimeoutError:
             self._drop_channel(interrupt=True)
             raise TimeoutError("the student's code ran past the test's time limit") from None
@@ -496,10 +508,13 @@ class Judge:
             self._drop_channel(interrupt=False)
             raise JudgeError("the grader lost contact with its helper in your kernel") from exc
 
-    def _read(self, conn: socket.socket, size: int) -> bytes:
+    def _read(self, conn: socket.socket, size: int, end: float) -> bytes:
         chunks, left = [], size
         while left:
-            conn.settimeout(self._left())
+            wait = end - time.monotonic()
+            if wait <= 0:
+                raise TimeoutError("the answer did not come in time")
+            conn.settimeout(wait)
             chunk = conn.recv(min(left, 1 << 20))
             if not chunk:
                 raise EOFError("the kernel closed the channel")

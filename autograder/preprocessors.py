@@ -14,6 +14,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import threading
 import time
 from typing import Any
 
@@ -124,6 +126,17 @@ class KeepOnlyVerdictOutputs(NbGraderPreprocessor):
 
 
 NOTEBOOK_TIMEOUT_ENAME = "NotebookTimeoutError"
+# Seconds past the notebook's budget after which its kernel is killed, whatever it is doing.
+WATCHDOG_GRACE_S = 15
+# Set when the last notebook's kernel was killed that way (a worker grades one at a time).
+_WATCHDOG = threading.Event()
+
+
+def stopped_by_watchdog() -> bool:
+    """Whether the last notebook run in this process had its kernel killed at its budget."""
+    return _WATCHDOG.is_set()
+
+
 # Output the grader keeps in memory per cell while it runs (text and encoded images).
 MAX_HELD_OUTPUT_CHARS = 2 * MAX_OUTPUT_CHARS
 
@@ -162,10 +175,29 @@ class BudgetedExecute(Execute):
         self._output_cut: set[int] = set()
         self._judge_instance: Any = None
         self._test_run: Any = None
+        _WATCHDOG.clear()
+        watchdog = None
+        if self.budget:
+            # The budget is checked between cells; a kernel that keeps the grader waiting
+            # inside one (a flood of messages that are replies to nothing resets nbclient's
+            # wait for the cell's reply) is stopped once the budget and a grace are spent.
+            watchdog = threading.Timer(self.budget + WATCHDOG_GRACE_S, self._stop_kernel)
+            watchdog.daemon = True
+            watchdog.start()
         try:
             return super().preprocess(nb, resources, km=km)
         finally:
+            if watchdog is not None:
+                watchdog.cancel()
             self._close_judge()
+
+    def _stop_kernel(self) -> None:
+        """Kill the kernel's process (the sandbox and everything in it go with it)."""
+        _WATCHDOG.set()
+        process = getattr(getattr(getattr(self, "km", None), "provisioner", None), "process", None)
+        if process is not None:
+            with contextlib.suppress(OSError):
+                process.kill()
 
     def _left(self, reserve: bool = True) -> float:
         """Seconds left of the notebook's budget (infinite without one). The student's cells

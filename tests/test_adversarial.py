@@ -31,6 +31,7 @@ from conftest import TINY, submit
 
 from autograder.course import Course
 from autograder.grade import grade
+from autograder.job import WATCHDOG_STATUS
 from autograder.sandbox import SANDBOX_UID_BASE, bwrap_path
 
 pytestmark = pytest.mark.slow
@@ -446,6 +447,22 @@ def _forging_halve(reply: str, setup: str = "") -> str:
     )
 
 
+# Floods the shell channel with signed replies to nothing, ignoring the interrupt.
+SHELL_FLOOD = (
+    "import hmac\nimport signal\nimport time\n\n_k = get_ipython().kernel\n\n\n"
+    "def _flood():\n    signal.signal(signal.SIGINT, signal.SIG_IGN)\n"
+    "    ident = _k._parent_ident['shell']\n"
+    "    ident = [ident] if isinstance(ident, bytes) else list(ident)\n"
+    "    end, i = time.monotonic() + 3600, 0\n    while time.monotonic() < end:\n"
+    "        i += 1\n"
+    '        header = (\'{"msg_id": "f%d", "msg_type": "execute_reply", "username": "u", \'\n'
+    '                  \'"session": "s", "date": "2026-01-01T00:00:00Z", "version": "5.3"}\' % i)\n'
+    "        parts = [header.encode(), b'{}', b'{}', b'{\"status\": \"ok\"}']\n"
+    "        mac = hmac.new(_k.session.key, digestmod=_k.session.digest_mod)\n"
+    "        for part in parts:\n            mac.update(part)\n"
+    "        _k.shell_stream.socket.send_multipart(\n"
+    "            [*ident, b'<IDS|MSG>', mac.hexdigest().encode(), *parts]\n        )\n"
+)
 # A forger that answers 1.0 to every call of `double` (found by its handle, the object's id),
 # the real helper answering everything else; the cases below install it in different ways.
 FORGER = (
@@ -662,6 +679,26 @@ def _harm_cases(answered, add) -> None:
     add("judge_call_ignores_interrupt", _with(answered, "double", deaf), NEG_WRONG, "ok")
     flood = "def double(x):\n    print('z' * 30_000_000)\n    return 2 * x\n"
     add("stdout_flood_in_judge_calls", _with(answered, "double", flood), FULL, "ok")
+    # Replies to nothing, signed with the kernel's key, sent to whoever waits for the running
+    # request (the judge during a test, nbclient during a cell), deaf to the interrupt: a
+    # wait that starts over at each message would never end.
+    in_call = (
+        SHELL_FLOOD + "\n\ndef double(x):\n    if x < 0:\n        _flood()\n    return 2 * x\n"
+    )
+    add(
+        "shell_reply_flood_in_a_judge_call",
+        _with(answered, "double", in_call),
+        NEG_WRONG,
+        "review:",
+    )
+    in_cell = nbformat.from_dict(answered)
+    in_cell.cells.append(nbformat.v4.new_code_cell(SHELL_FLOOD + "\n_flood()"))
+    add(
+        "shell_reply_flood_in_a_cell",
+        in_cell,
+        None,
+        WATCHDOG_STATUS,  # killed by the watchdog, not stopped between cells
+    )
 
 
 def _judge_cases(answered, add) -> None:
@@ -955,6 +992,18 @@ def test_a_forged_reply_cannot_hold_the_grader_past_the_notebook_budget(cohort: 
     # and the interrupt's grace (CELL_TIMEOUT each), nothing more
     extra = seconds("forged_colliding_set") - seconds("forged_float")
     assert extra < 2 * CELL_TIMEOUT and seconds("forged_colliding_set") < NOTEBOOK_TIMEOUT
+
+
+def test_a_flood_of_replies_to_nothing_holds_no_one_past_the_notebook_budget(cohort: Cohort):
+    """The judge's waits and nbclient's end at their limits however many messages arrive;
+    nbclient's does not (each message starts its wait over), so the kernel of a notebook that
+    floods it is killed once the notebook's budget and a grace are spent."""
+    from autograder.preprocessors import WATCHDOG_GRACE_S
+
+    for student in ("shell_reply_flood_in_a_judge_call", "shell_reply_flood_in_a_cell"):
+        result = cohort.out / "workspace" / "results" / student / f"{TINY}.json"
+        seconds = json.loads(result.read_text())["seconds"]
+        assert seconds < NOTEBOOK_TIMEOUT + WATCHDOG_GRACE_S + 2 * CELL_TIMEOUT, student
 
 
 def test_output_printed_during_judge_calls_is_not_kept(cohort: Cohort):

@@ -651,3 +651,44 @@ def test_a_folder_where_no_socket_can_be_made_falls_back_to_execute_requests(
     assert error_of(run(judge, "assert double(3) == 6")) is None
     assert error_of(run(judge, "assert double(3) == 7")) is not None
     assert judge.channel_dir is None and not list(folder.iterdir())
+
+
+def test_a_flood_of_replies_to_nothing_does_not_hold_the_judge_past_the_limit(
+    real_judge: Any,
+) -> None:
+    """A kernel that sends the judge signed replies to nothing, as fast as it can, instead of
+    connecting: the judge still stops at the test's limit (its wait does not start over)."""
+    judge = real_judge(
+        """
+        import hmac, time
+        _k = get_ipython().kernel
+        _real_loop = __judge_loop__ if "__judge_loop__" in globals() else None
+        def _flood(path):
+            ident = _k._parent_ident["shell"]
+            ident = [ident] if isinstance(ident, bytes) else list(ident)
+            end, i = time.monotonic() + 30, 0
+            while time.monotonic() < end:
+                i += 1
+                header = ('{"msg_id": "f%d", "msg_type": "execute_reply", "username": "u", '
+                          '"session": "s", "date": "2026-01-01T00:00:00Z", "version": "5.3"}' % i)
+                parts = [header.encode(), b"{}", b"{}", b'{"status": "ok"}']
+                mac = hmac.new(_k.session.key, digestmod=_k.session.digest_mod)
+                for part in parts:
+                    mac.update(part)
+                _k.shell_stream.socket.send_multipart(
+                    [*ident, b"<IDS|MSG>", mac.hexdigest().encode(), *parts]
+                )
+        def answer():
+            return 42
+        """
+    )
+    assert error_of(run(judge, "assert answer() == 42")) is None  # the helper is in place
+    judge.client.execute("_real_loop = __judge_loop__\n__judge_loop__ = _flood", silent=True)
+    started = time.monotonic()
+    err = error_of(judge.run_cell("answer()", timeout=1.0))
+    assert err is not None and err["ename"] == "JudgeError", err
+    # the test's second, then at most the 10 s the judge waits for the interrupted request
+    # (the flood lasts 30 s: a wait that started over at each message would outlast it)
+    assert time.monotonic() - started < 20
+    judge.client.execute("__judge_loop__ = _real_loop", silent=True)
+    assert error_of(run(judge, "assert answer() == 42")) is None
