@@ -67,19 +67,9 @@ def _fingerprint(workspace: Path, assignments: list[str]) -> str:
     return digest.hexdigest()
 
 
-def prepare_workspace(course: Course, workspace: Path, assignments: list[str]) -> str:
-    """Copy the sources into ``workspace`` and build its template gradebook.
-
-    Returns:
-        The fingerprint of the sources (stored in ``workspace/source.sha256``).
-    """
-    fingerprint = copy_sources(course, workspace, assignments)
-    build_gradebook(workspace, assignments, fingerprint)
-    return fingerprint
-
-
 def copy_sources(course: Course, workspace: Path, assignments: list[str]) -> str:
-    """Copy the sources of ``assignments`` into ``workspace``; return their fingerprint."""
+    """Copy the sources of ``assignments`` into ``workspace``; return their fingerprint (see
+    :func:`build_gradebook` for the rest of the workspace)."""
     workspace.mkdir(parents=True, exist_ok=True)
     for a in assignments:
         target = Workspace(workspace).source_dir(a)
@@ -186,27 +176,22 @@ def run_canary(
     fingerprint: str,
     assignments: list[str],
     cell_timeout: int,
-    notebook_timeout: int = NOTEBOOK_TIMEOUT_S,
-    pool: WorkerPool | None = None,
+    notebook_timeout: int,
+    pool: WorkerPool,
 ) -> list[dict[str, Any]]:
     """Grade the instructor's own notebook of each assignment, as a submission, in the grading
     environment; raise ``CourseError`` saying why when one does not get full marks (for
     instance: ``course_lib`` cannot be imported in the sandbox). Results are kept in
     ``workspace/canary`` and reused while the sources and the submission bytes are the same.
-    ``pool``: the workers to grade with (the batch's own; default workers of its own)."""
+    ``pool``: the batch's workers (the students' jobs use them next)."""
     results = []
-    jobs = pool or WorkerPool(Workspace(workspace).logs)
-    try:
-        for assignment in assignments:
-            source = Workspace(workspace).source_notebook(assignment)
-            sub = Submission(CANARY_ID, assignment, source)
-            path = Workspace(workspace).canary(assignment)
-            if not _result_is_current(path, sub, fingerprint):
-                _run_job(jobs, workspace, sub, path, fingerprint, cell_timeout, notebook_timeout)
-            results.append(json.loads(path.read_text()))
-    finally:
-        if pool is None:
-            jobs.close()
+    for assignment in assignments:
+        source = Workspace(workspace).source_notebook(assignment)
+        sub = Submission(CANARY_ID, assignment, source)
+        path = Workspace(workspace).canary(assignment)
+        if not _result_is_current(path, sub, fingerprint):
+            _run_job(pool, workspace, sub, path, fingerprint, cell_timeout, notebook_timeout)
+        results.append(json.loads(path.read_text()))
     for result in results:
         status = result["status"]
         if result["score"] != result["max_score"] or not (

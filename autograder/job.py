@@ -178,6 +178,7 @@ def run_job(spec: JobSpec) -> Result:
     from nbgrader.coursedir import CourseDirectory
 
     from autograder.course import nbgrader_config
+    from autograder.preprocessors import stopped_by_watchdog
 
     started = time.monotonic()
     workspace = Workspace(Path(spec.workspace))
@@ -238,8 +239,6 @@ def run_job(spec: JobSpec) -> Result:
 
         autograded = root / "autograded" / student / assignment / f"{assignment}.ipynb"
         status = _execution_problem(autograded) or status
-        from autograder.preprocessors import stopped_by_watchdog
-
         if stopped_by_watchdog():  # not a crash: the student's kernel held on past its budget
             status = WATCHDOG_STATUS
 

@@ -350,9 +350,7 @@ class Judge:
     # transport ------------------------------------------------------------------------------
 
     def _send(self, code: str, expressions: dict[str, str]) -> dict[str, Any]:
-        left = self.deadline - time.monotonic()
-        if left <= 0:
-            raise TimeoutError("the test ran past its time limit")
+        end = self._end()
         msg_id = self.client.execute(
             code,
             silent=True,
@@ -360,9 +358,6 @@ class Judge:
             user_expressions=expressions,
             allow_stdin=False,
         )
-        # The end is fixed once: a kernel that floods the shell channel with replies to
-        # nothing must not keep the judge waiting past it.
-        end = min(self.deadline, time.monotonic() + OUTSIDE_CELL_TIMEOUT_S)
         while True:
             left = end - time.monotonic()
             try:
@@ -404,19 +399,20 @@ class Judge:
     # The judge listens and the kernel connects: the judge never follows a path the kernel
     # could have replaced. What comes back is the same untrusted JSON as on the other channel.
 
-    def _left(self) -> float:
-        left = min(self.deadline - time.monotonic(), OUTSIDE_CELL_TIMEOUT_S)
-        if left <= 0:
+    def _end(self) -> float:
+        """When a wait that starts now must end: the test's deadline, or at most
+        ``OUTSIDE_CELL_TIMEOUT_S`` from now (TimeoutError when the deadline has passed). Each
+        wait fixes its end once: a kernel that floods the shell channel with replies to
+        nothing, or sends its answer drop by drop, must not keep the judge waiting past it."""
+        now = time.monotonic()
+        if self.deadline <= now:
             raise TimeoutError("the student's code ran past the test's time limit")
-        return left
+        return min(self.deadline, now + OUTSIDE_CELL_TIMEOUT_S)
 
     def _open_channel(self) -> socket.socket:
         if self._conn is not None:
             return self._conn
-        if self._listener is None:
-            self._listen()
-        if self._listener is None:
-            raise JudgeError("the grader could not open its channel to your kernel")
+        assert self._listener is not None  # made by _exchange
         self._loop_msg = self.client.execute(
             f"__judge_loop__({self._socket_path!r})",
             silent=True,
@@ -458,7 +454,7 @@ class Judge:
         """The loop's connection; JudgeError as soon as the loop's execute request ends
         without connecting (a kernel that rebound ``__judge_loop__``)."""
         assert self._listener is not None
-        end = time.monotonic() + self._left()
+        end = self._end()
         wait = 0.002
         while True:
             left = end - time.monotonic()
@@ -491,8 +487,8 @@ class Judge:
         conn = self._open_channel()
         data = text.encode("utf-8")
         try:
-            end = time.monotonic() + self._left()  # fixed: a reply sent drop by drop ends too
-            conn.settimeout(self._left())
+            end = self._end()
+            conn.settimeout(max(end - time.monotonic(), 0.001))
             conn.sendall(struct.pack("<Q", len(data)) + data)
             (size,) = struct.unpack("<Q", self._read(conn, 8, end))
             if size > MAX_REPLY_BYTES:

@@ -17,6 +17,7 @@ exercises with the built-in they replace unavailable.
 
 from __future__ import annotations
 
+import functools
 import inspect
 import math
 import sys
@@ -780,34 +781,37 @@ class _CallGuard:
             mode.__exit__(None, None, None)
 
 
-_BAN_MODE: list[type] = []  # the dispatch mode class, made on first use (torch imported)
+@functools.cache
+def _ban_mode_class() -> type | None:
+    """The class of :func:`_aten_ban_mode`'s modes, made once (torch imported by then); None
+    when torch has no Python dispatch modes."""
+    try:
+        from torch.utils._python_dispatch import TorchDispatchMode
+    except ImportError:  # pragma: no cover - every supported torch has them
+        return None
+
+    class _BanMode(TorchDispatchMode):
+        def __init__(self, guard: _CallGuard) -> None:
+            super().__init__()
+            self.guard = guard
+
+        @classmethod
+        def _should_skip_dynamo(cls) -> bool:  # torch would import its compiler (1.7 s)
+            return False
+
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):  # type: ignore[no-untyped-def]
+            guard = self.guard
+            name = getattr(func, "__name__", "")
+            banned = None if guard._closing else guard._aten_name(name)
+            if banned is not None:
+                raise DisabledError(f"{banned} is disabled in this test: {guard.reason}")
+            return func(*args, **(kwargs or {}))
+
+    return _BanMode
 
 
 def _aten_ban_mode(guard: _CallGuard) -> Any:
     """A torch dispatch mode that raises :class:`DisabledError` on the operators ``guard``
     bans (None when torch has no Python dispatch modes)."""
-    if not _BAN_MODE:
-        try:
-            from torch.utils._python_dispatch import TorchDispatchMode
-        except ImportError:  # pragma: no cover - every supported torch has them
-            return None
-
-        class _BanMode(TorchDispatchMode):
-            def __init__(self, guard: _CallGuard) -> None:
-                super().__init__()
-                self.guard = guard
-
-            @classmethod
-            def _should_skip_dynamo(cls) -> bool:  # torch would import its compiler (1.7 s)
-                return False
-
-            def __torch_dispatch__(self, func, types, args=(), kwargs=None):  # type: ignore[no-untyped-def]
-                guard = self.guard
-                name = getattr(func, "__name__", "")
-                banned = None if guard._closing else guard._aten_name(name)
-                if banned is not None:
-                    raise DisabledError(f"{banned} is disabled in this test: {guard.reason}")
-                return func(*args, **(kwargs or {}))
-
-        _BAN_MODE.append(_BanMode)
-    return _BAN_MODE[0](guard)
+    mode = _ban_mode_class()
+    return mode(guard) if mode is not None else None

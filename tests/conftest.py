@@ -146,6 +146,36 @@ def submit(folder: Path, student: str, assignment: str, notebook) -> Path:
     return path
 
 
+def shell_flood(seconds: int, deaf: bool = False) -> str:
+    """Kernel code defining ``_flood(*_)``: for ``seconds``, send whoever waits for the running
+    request (the judge during a test, nbclient during a cell) execute replies to nothing,
+    signed with the kernel's key, faster than the grader can read them; ``deaf`` ignores the
+    interrupt. (Formatting the header as text keeps the sender ahead of the reader.)"""
+    ignore = "    signal.signal(signal.SIGINT, signal.SIG_IGN)\n" if deaf else ""
+    header = (
+        '{"msg_id": "f%d", "msg_type": "execute_reply", "username": "u", '
+        '"session": "s", "date": "2026-01-01T00:00:00Z", "version": "5.3"}'
+    )
+    return (
+        "import hmac\nimport signal\nimport time\n\n_k = get_ipython().kernel\n"
+        f"_HEADER = {header!r}\n\n\n"
+        f"def _flood(*_):\n{ignore}"
+        "    ident = _k._parent_ident['shell']\n"
+        "    ident = [ident] if isinstance(ident, bytes) else list(ident)\n"
+        f"    end, i = time.monotonic() + {seconds}, 0\n"
+        "    while time.monotonic() < end:\n"
+        "        i += 1\n"
+        "        header = _HEADER % i\n"
+        "        parts = [header.encode(), b'{}', b'{}', b'{\"status\": \"ok\"}']\n"
+        "        mac = hmac.new(_k.session.key, digestmod=_k.session.digest_mod)\n"
+        "        for part in parts:\n"
+        "            mac.update(part)\n"
+        "        _k.shell_stream.socket.send_multipart(\n"
+        "            [*ident, b'<IDS|MSG>', mac.hexdigest().encode(), *parts]\n"
+        "        )\n"
+    )
+
+
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that nothing listens on now."""
     import socket

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from conftest import TINY, submit
+from conftest import TINY, shell_flood, submit
 
 from autograder.course import Course
 from autograder.grade import grade
@@ -448,21 +448,7 @@ def _forging_halve(reply: str, setup: str = "") -> str:
 
 
 # Floods the shell channel with signed replies to nothing, ignoring the interrupt.
-SHELL_FLOOD = (
-    "import hmac\nimport signal\nimport time\n\n_k = get_ipython().kernel\n\n\n"
-    "def _flood():\n    signal.signal(signal.SIGINT, signal.SIG_IGN)\n"
-    "    ident = _k._parent_ident['shell']\n"
-    "    ident = [ident] if isinstance(ident, bytes) else list(ident)\n"
-    "    end, i = time.monotonic() + 3600, 0\n    while time.monotonic() < end:\n"
-    "        i += 1\n"
-    '        header = (\'{"msg_id": "f%d", "msg_type": "execute_reply", "username": "u", \'\n'
-    '                  \'"session": "s", "date": "2026-01-01T00:00:00Z", "version": "5.3"}\' % i)\n'
-    "        parts = [header.encode(), b'{}', b'{}', b'{\"status\": \"ok\"}']\n"
-    "        mac = hmac.new(_k.session.key, digestmod=_k.session.digest_mod)\n"
-    "        for part in parts:\n            mac.update(part)\n"
-    "        _k.shell_stream.socket.send_multipart(\n"
-    "            [*ident, b'<IDS|MSG>', mac.hexdigest().encode(), *parts]\n        )\n"
-)
+SHELL_FLOOD = shell_flood(3600, deaf=True)
 # A forger that answers 1.0 to every call of `double` (found by its handle, the object's id),
 # the real helper answering everything else; the cases below install it in different ways.
 FORGER = (

@@ -658,30 +658,9 @@ def test_a_flood_of_replies_to_nothing_does_not_hold_the_judge_past_the_limit(
 ) -> None:
     """A kernel that sends the judge signed replies to nothing, as fast as it can, instead of
     connecting: the judge still stops at the test's limit (its wait does not start over)."""
-    judge = real_judge(
-        """
-        import hmac, time
-        _k = get_ipython().kernel
-        _real_loop = __judge_loop__ if "__judge_loop__" in globals() else None
-        def _flood(path):
-            ident = _k._parent_ident["shell"]
-            ident = [ident] if isinstance(ident, bytes) else list(ident)
-            end, i = time.monotonic() + 30, 0
-            while time.monotonic() < end:
-                i += 1
-                header = ('{"msg_id": "f%d", "msg_type": "execute_reply", "username": "u", '
-                          '"session": "s", "date": "2026-01-01T00:00:00Z", "version": "5.3"}' % i)
-                parts = [header.encode(), b"{}", b"{}", b'{"status": "ok"}']
-                mac = hmac.new(_k.session.key, digestmod=_k.session.digest_mod)
-                for part in parts:
-                    mac.update(part)
-                _k.shell_stream.socket.send_multipart(
-                    [*ident, b"<IDS|MSG>", mac.hexdigest().encode(), *parts]
-                )
-        def answer():
-            return 42
-        """
-    )
+    from conftest import shell_flood
+
+    judge = real_judge(shell_flood(30) + "\n\ndef answer():\n    return 42\n")
     assert error_of(run(judge, "assert answer() == 42")) is None  # the helper is in place
     judge.client.execute("_real_loop = __judge_loop__\n__judge_loop__ = _flood", silent=True)
     started = time.monotonic()
